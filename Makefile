@@ -1,0 +1,58 @@
+# The verbs of this project. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APP := .venv/app/bin/python
+RASA := .venv/rasa/bin/rasa
+export PYTHONPATH := $(CURDIR)
+export HF_HUB_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: help setup run serve shell test test-unit test-stories validate train lint format bench clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+.venv/app/.installed: requirements/app.txt scripts/make_venv.sh
+	@scripts/make_venv.sh app 3.11 requirements/app.txt
+
+.venv/rasa/.installed: requirements/rasa.txt scripts/make_venv.sh
+	@scripts/make_venv.sh rasa 3.10 requirements/rasa.txt
+
+envs: .venv/app/.installed .venv/rasa/.installed
+
+setup: envs ## install what is missing: both environments, the database, the trained model
+	@$(APP) -m scripts.train
+	@$(APP) -m scripts.stack prepare
+
+train: envs ## train the model if data/, domain.yml or config.yml changed
+	@$(APP) -m scripts.train
+
+run: setup ## chat with the assistant in rasa shell (custom actions and database running)
+	@$(APP) -m scripts.stack run
+
+shell: run ## same as run
+
+serve: setup ## the local stack in the foreground; prints `ready`
+	@$(APP) -m scripts.stack serve
+
+validate: envs ## check the training data and domain
+	@$(RASA) data validate --domain domain.yml --config config.yml --data $$(ls -d data/* | grep -v business.yml) --fail-on-warnings
+
+lint: envs ## ruff checks
+	@.venv/app/bin/ruff check actions scripts tests components
+	@.venv/app/bin/ruff format --check actions scripts tests components
+
+format: envs ## ruff format
+	@.venv/app/bin/ruff format actions scripts tests components
+	@.venv/app/bin/ruff check --fix actions scripts tests components
+
+test: setup ## every test: lint, data validation, conversation tests, pytest
+	@$(MAKE) --no-print-directory lint validate test-stories
+	@$(APP) -m pytest -q
+
+test-stories: train ## rasa test on the test stories, failing on any wrong prediction
+	@$(RASA) test core --stories tests/test_stories.yml --model models/lotus.tar.gz --fail-on-prediction-errors --out tests/results/core
+
+clean: ## remove environments, models and local data
+	rm -rf .venv models .data tests/results

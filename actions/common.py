@@ -1,0 +1,210 @@
+"""Helpers shared by the action modules: reading the tracker, formatting replies.
+
+No Action classes live here (rasa-sdk would register them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from functools import wraps
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import db, timeparse
+from actions.business import Business, business
+from actions.db import Booking
+from actions.scheduling import Slot
+
+log = logging.getLogger(__name__)
+
+PHONE_PATTERN = re.compile(r"\+?\d[\d\s().-]{6,20}\d")
+REFERENCE_PATTERN = re.compile(r"\b([A-Za-z]{1,4})-?([A-HJ-NP-Za-hj-np-z2-9]{6})\b")
+
+
+def mask_phone(phone: str | None) -> str:
+    """Personal data in logs: all but the last 3 digits hidden."""
+    digits = re.sub(r"\D", "", phone or "")
+    return f"***{digits[-3:]}" if digits else ""
+
+
+def entity_values(tracker: Tracker, entity: str) -> list[str]:
+    return [str(e["value"]) for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity]
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    values = entity_values(tracker, entity)
+    return values[0] if values else None
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def payload(intent: str, **entities: Any) -> str:
+    """A button payload that Rasa reads as an intent with entities."""
+    values = {key: value for key, value in entities.items() if value is not None}
+    return f"/{intent}{json.dumps(values, ensure_ascii=False)}" if values else f"/{intent}"
+
+
+def slot_button(biz: Business, slot: Slot, intent: str, **extra: Any) -> dict[str, str]:
+    start = slot.start.astimezone(biz.tz)
+    return {
+        "title": f"{start:%a} {start.day} {start:%b} {start:%H:%M}",
+        "payload": payload(intent, when=start.isoformat(), **extra),
+    }
+
+
+def yes_no_buttons() -> list[dict[str, str]]:
+    return [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+def service_buttons(biz: Business, intent: str = "inform") -> list[dict[str, str]]:
+    return [{"title": name, "payload": payload(intent, service=name)} for name in biz.services]
+
+
+def booking_line(biz: Business, booking: Booking) -> str:
+    return f"{booking.service} with {booking.staff} on {biz.when_text(booking.starts_at)} (ref {booking.reference})"
+
+
+def booking_button(biz: Business, booking: Booking, intent: str = "inform") -> dict[str, str]:
+    start = booking.starts_at.astimezone(biz.tz)
+    return {
+        "title": f"{booking.service[:20]} {start:%a} {start.day} {start:%b} {start:%H:%M}",
+        "payload": payload(intent, booking_ref=booking.reference),
+    }
+
+
+def contact_line(biz: Business) -> str:
+    ident = biz.identity
+    return f"call us on {ident.phone} or email {ident.email}"
+
+
+def apologise_database_down(dispatcher: CollectingDispatcher, biz: Business | None = None) -> None:
+    biz = biz or business()
+    dispatcher.utter_message(
+        text=(
+            "Sorry, I can't reach our booking system right now, so nothing has been changed. "
+            f"Please try again in a few minutes, or {contact_line(biz)}."
+        )
+    )
+
+
+def parse_when(text: str | None, biz: Business, *, search: bool = False) -> timeparse.When | None:
+    """A customer's date/time words (or an ISO value from a button) read in the business's time zone."""
+    if not text:
+        return None
+    opens, closes = biz.typical_hours()
+    options = {
+        "tz": biz.identity.timezone,
+        "day_first": biz.identity.day_first_dates,
+        "open_hour": opens,
+        "close_hour": closes,
+    }
+    now = biz.now()
+    try:
+        if search:
+            return timeparse.find_when(text, now, **options)
+        return timeparse.resolve_when(text, now, **options) or timeparse.find_when(text, now, **options)
+    except Exception:  # a parser bug must never take the conversation down
+        log.exception("time expression could not be read")
+        return None
+
+
+def iso_date(day: date) -> str:
+    return day.isoformat()
+
+
+def from_iso(value: Any, biz: Business) -> datetime | None:
+    """The datetime in a slot that holds a validated ISO value, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(biz.tz)
+
+
+def normalise_phone(text: str | None) -> str | None:
+    """A phone number as digits with an optional leading +, or None when it isn't one."""
+    if not text:
+        return None
+    match = PHONE_PATTERN.search(str(text))
+    if not match:
+        return None
+    raw = match.group(0)
+    digits = re.sub(r"\D", "", raw)
+    if not 8 <= len(digits) <= 15:
+        return None
+    return ("+" if raw.strip().startswith("+") else "") + digits
+
+
+def find_reference(text: str | None, biz: Business) -> str | None:
+    if not text:
+        return None
+    prefix = biz.rules.reference_prefix.upper()
+    for match in REFERENCE_PATTERN.finditer(str(text)):
+        if match.group(1).upper() == prefix:
+            return f"{prefix}-{match.group(2).upper()}"
+    return None
+
+
+NAME_PREFIXES = re.compile(
+    r"^\s*(my name is|my name's|name is|name's|i am|i'm|im|it's|its|this is|call me|it is|name:|under)\s+",
+    re.IGNORECASE,
+)
+
+
+# Words that show a message is a sentence, not a name ("I want to book").
+NOT_NAME_WORDS = frozenset(
+    "i me my you your we want need would like please book booking appointment the to for at on in "
+    "what how why when where can could do does is are not no yes ok okay thanks thank hello hi "
+    "tomorrow today tonight morning afternoon evening time later cancel change".split()
+)
+
+
+def clean_name(text: str | None) -> str | None:
+    """A person's name from a short answer, or None when the text isn't one."""
+    if not text:
+        return None
+    name = NAME_PREFIXES.sub("", str(text)).strip(" .!,;:\"'")
+    name = re.sub(r"\s+", " ", name)
+    if not name or len(name) > 60 or re.search(r"[\d@#$%^&*()_+=<>/\\|{}\[\]?]", name):
+        return None
+    words = name.split(" ")
+    if len(words) > 5 or not all(re.fullmatch(r"[^\W\d_][\w.'-]*", w) for w in words):
+        return None
+    if any(w.lower() in NOT_NAME_WORDS for w in words) or business().match_service(name):
+        return None
+    return name.title() if name.islower() or name.isupper() else name
+
+
+def guarded(action_run: Callable) -> Callable:
+    """Wrap an action's run: a database outage becomes an apology, never a crash."""
+
+    @wraps(action_run)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        try:
+            return await action_run(self, dispatcher, tracker, domain)
+        except db.DatabaseUnavailable as err:
+            log.error("database unavailable in %s: %s", self.name(), err)
+            apologise_database_down(dispatcher)
+            return []
+
+    return run
+
+
+def bullet_list(lines: Iterable[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)

