@@ -5,7 +5,8 @@ this is a small rule layer: regular-expression atoms ("tomorrow", "3pm",
 "next friday", "in the evening", "3/12", ...) are found left to right, folded
 into expressions, and resolved against `now` in the business time zone.
 dateparser (tested with 1.5.0) is only a last resort for a whole entity value
-that no rule reads ("a week from tomorrow", "next month").
+that no rule reads ("next month", "in a fortnight"); find_when never uses it,
+because on free text it makes dates of prices and stray numbers.
 
 Interpretations chosen (each one is pinned by tests/test_timeparse.py):
 - Weeks run Monday to Sunday. "friday" and "this friday" are the next Friday,
@@ -27,6 +28,11 @@ Interpretations chosen (each one is pinned by tests/test_timeparse.py):
   the day is still open, so the result is the span with has_time=True.
 - In a sentence with several dates, the first expression that has both a date
   and a time wins, else the first one ("not tomorrow, friday at 3" is Friday).
+
+Not read, on purpose: Vietnamese phrasings ("ngay mai", "3h chieu"; dateparser's
+Vietnamese reads "15 gio ngay mai" as 01:00 two days on, so they need rules of
+their own), "wednesday week", "at 3 30", holidays ("christmas", "tet"), "asap".
+A hyphenated pair of small numbers is a day-first date, so "open 9-8?" is 9 August.
 """
 
 from __future__ import annotations
@@ -64,10 +70,13 @@ def resolve_when(
     close_hour: int = 20,
 ) -> When | None:
     """Read a date/time entity value (the whole text is the expression)."""
-    if not isinstance(text, str):
+    if not isinstance(text, str):  # a slot can hold a list when an entity repeats
         return None
     ctx = _context(now, tz, day_first, open_hour, close_hour)
-    return _find(text, ctx) or _whole_text(text, ctx)
+    try:
+        return _find(text, ctx) or _whole_text(text, ctx)
+    except OverflowError:  # calendar maths past the year 9999
+        return None
 
 
 def find_when(
@@ -85,7 +94,11 @@ def find_when(
     """
     if not isinstance(text, str):
         return None
-    return _find(text, _context(now, tz, day_first, open_hour, close_hour))
+    ctx = _context(now, tz, day_first, open_hour, close_hour)
+    try:
+        return _find(text, ctx)
+    except OverflowError:  # calendar maths past the year 9999
+        return None
 
 
 def combine(base: When, time_only: When) -> When:
@@ -175,7 +188,7 @@ _RULES: list[_Rule] = []
 
 def _rule(pattern: str) -> Callable:
     def register(read: Callable) -> Callable:
-        _RULES.append(_Rule(re.compile(pattern, re.I | re.X | re.A), read))
+        _RULES.append(_Rule(re.compile(pattern, re.I | re.A), read))
         return read
 
     return register
@@ -185,13 +198,14 @@ def _rule(pattern: str) -> Callable:
 
 
 def _alternatives(words: list[str]) -> str:
-    # longest first, so "eleven" is not read as "eleve"+"n" and "sept" beats "sep"
+    # longest first: an alternation takes the first word that fits, and "eighteen"
+    # must be tried before "eight", "twenty one" before "twenty"
     ordered = sorted(words, key=len, reverse=True)
     return "(?:" + "|".join(w.replace(" ", r"[\s-]+") for w in ordered) + ")"
 
 
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve".split()
-_TEENS = "thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+_TEENS = ["thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _WORD_NUMBERS = {w: i for i, w in enumerate(_UNITS + _TEENS)}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90}
 _NUM = (
@@ -203,10 +217,11 @@ _NUM = (
 )
 _HOUR_WORD = _alternatives(_UNITS[1:13])
 
-_ORDINAL_LIST = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
-).split()
+_ORDINAL_LIST = [
+    *["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"],
+    *["eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth"],
+    *["eighteenth", "nineteenth", "twentieth"],
+]
 _ORDINALS = {w: i + 1 for i, w in enumerate(_ORDINAL_LIST)}
 _ORDINALS |= {f"twenty {w}": 21 + i for i, w in enumerate(_ORDINAL_LIST[:9])}
 _ORDINALS |= {"thirtieth": 30, "thirty first": 31}
@@ -216,17 +231,16 @@ _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])\.?"
 )
-_MONTH_ABBREVIATIONS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_MONTH_ABBREVIATIONS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _WEEKDAY = (
     r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?"
     r"|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
 )
 _WEEKDAY_PREFIXES = ["mo", "tu", "we", "th", "fr", "sa", "su"]
-_TOMORROW = (
-    r"(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw|tmrow|tmr|tmw|2moro|2morrow|2mrw)"
-)
+_TOMORROW = r"(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw|tmrow|tmr|tmw|2moro|2morrow|2mrw)"
 _PART = r"(?:morning|afternoon|arvo|evening|night|lunch\s*time|lunch)"
 
+_ON_THE = r"(?:\b(?:on\s+)?the\s+|\bon\s+)?"
 # A number is not a date or time when glued to another number, a price or a code.
 _NUMBER_START = r"(?<![\w$.,:/+#-])"
 # ... nor when a count, a duration or money follows it ("2 people", "3 hours", "12 usd").
@@ -236,11 +250,7 @@ _NOT_A_TIME_AFTER = (
     r"|treatments?|services?|sessions?|rooms?)\b|\s*[%$])"
 )
 # Clock text as written inside ranges and "after"/"before".
-_T = (
-    r"(?:noon|midday|lunch(?:\s*time)?|(?:\d{1,2}(?:[:.h]\d{2})?(?!\d)|"
-    + _HOUR_WORD
-    + r")(?:\s*[ap]\.?m\b\.?)?)"
-)
+_T = r"(?:noon|midday|lunch(?:\s*time)?|(?:\d{1,2}(?:[:.h]\d{2})?(?!\d)|" + _HOUR_WORD + r")(?:\s*[ap]\.?m\b\.?)?)"
 
 
 def _number(text: str) -> int | None:
@@ -359,23 +369,32 @@ def _iso(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     offset = m["off"]
     if not offset:
         return [_Moment(datetime.combine(day, clock, ctx.tz), has_date=True)]
-    sign, hours, minutes = re.fullmatch(r"([+-])(\d\d):?(\d\d)", offset).groups() if offset.upper() != "Z" else ("+", "0", "0")
-    zone = timezone(int(sign + "1") * timedelta(hours=int(hours), minutes=int(minutes)))
+    if offset.upper() == "Z":
+        zone = timezone.utc
+    else:
+        sign, hours, minutes = re.fullmatch(r"([+-])(\d\d):?(\d\d)", offset).groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        zone = timezone(-delta if sign == "-" else delta)
     return [_Moment(datetime.combine(day, clock, zone).astimezone(ctx.tz), has_date=True)]
 
 
-@_rule(
-    _NUMBER_START + r"(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s*(?:-|to|until|till|through)\s*"
-    r"(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>" + _MONTH + r")(?:,?\s*(?P<y>\d{4}))?(?![\w:])"
-)
+_DAY_RANGE = r"(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s*(?:-|to|until|till|through)\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?"
+
+
+@_rule(_NUMBER_START + _DAY_RANGE + r"\s+(?:of\s+)?(?P<month>" + _MONTH + r")(?:,?\s*(?P<y>\d{4}))?(?![\w:])")
 def _day_range_in_month(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     first = _dated(_month_number(m["month"]), int(m["d1"]), m["y"], ctx)
     last = first.replace(day=int(m["d2"]))
     return [_Days(first, last)] if last > first else []
 
 
+@_rule(r"\b(?P<month>" + _MONTH + r")\s*" + _DAY_RANGE + r"(?:,?\s*(?P<y>\d{4}))?(?![\w:]|" + _NOT_A_TIME_AFTER + ")")
+def _month_day_range(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
+    return _day_range_in_month(m, ctx)
+
+
 @_rule(
-    r"(?:\bthe\s+)?" + _NUMBER_START + _DAY + r"\s*(?:of\s+)?(?P<month>" + _MONTH + r")"
+    _ON_THE + _NUMBER_START + _DAY + r"\s*(?:of\s+)?(?P<month>" + _MONTH + r")"
     r"(?:,?\s*(?P<y>\d{4})(?!\w))?(?![\w:]|\s+(?:i|we|you|he|she|they|it)\b)"
 )
 def _day_month(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
@@ -400,12 +419,15 @@ def _in_month(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     return [_whole_month(_month_number(m["month"] or m["month_y"]), year and int(year), ctx)]
 
 
+# unlike _NUMBER_START a "-" may come before, so "3/12-5/12" is a range of two dates
 @_rule(
     r"(?<![\w$.,:/+#])(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?:(?P=sep)(?P<y>\d{4}|\d{2}))?"
     r"(?![\w%$]|[.,:/]\d|\s*[ap]\.?m\b|" + _NOT_A_TIME_AFTER + r"|\s+" + _MONTH + ")"
 )
 def _numeric_date(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     if m[0] == "24/7":  # "open 24/7?"
+        return []
+    if m["sep"] == "." and len(m["b"]) < 2 and not m["y"]:  # "4.5 stars" is a decimal; "3.12", "03.01" are dates
         return []
     a, b = int(m["a"]), int(m["b"])
     day, month = (a, b) if ctx.day_first else (b, a)
@@ -414,11 +436,7 @@ def _numeric_date(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
 
 
 @_rule(
-    r"\b(?P<w>today|tonight|tonite|to-night|(?:the\s+)?day\s+after\s+"
-    + _TOMORROW
-    + "|"
-    + _TOMORROW
-    + r"|yesterday)\b"
+    r"\b(?P<w>today|tonight|tonite|to-night|(?:the\s+)?day\s+after\s+" + _TOMORROW + "|" + _TOMORROW + r"|yesterday)\b"
 )
 def _relative_day(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     word = m["w"].lower()
@@ -432,19 +450,20 @@ def _relative_day(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
 @_rule(
     r"\bin\s+(?:(?P<half>half\s+an)|(?P<n>" + _NUM + r"))\s+"
     r"(?P<unit>days?|weeks?|months?|hours?|hrs?|h|minutes?|mins?)\b"
-    r"|\b(?P<n2>" + _NUM + r")\s+(?P<unit2>days?|weeks?)\s+from\s+(?:now|today)\b"
+    r"|\b(?P<n2>" + _NUM + r")\s+(?P<unit2>days?|weeks?)\s+from\s+(?:now|today|(?P<tmrw>" + _TOMORROW + r"))\b"
 )
 def _offset(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     unit = (m["unit"] or m["unit2"]).lower()
     n = 30 if m["half"] else _number(m["n"] or m["n2"])
     if n is None:
         return []
+    base = ctx.today + timedelta(days=1 if m["tmrw"] else 0)
     if unit.startswith("d"):
-        day = ctx.today + timedelta(days=n)
+        day = base + timedelta(days=n)
     elif unit.startswith("w"):
-        day = ctx.today + timedelta(weeks=n)
+        day = base + timedelta(weeks=n)
     elif unit.startswith("mo"):
-        day = _add_months(ctx.today, n)
+        day = _add_months(base, n)
     else:
         minutes = n if m["half"] or unit.startswith("m") else n * 60
         # elapsed time, so count in UTC (a DST change must not stretch it)
@@ -468,7 +487,8 @@ def _week(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
         first = monday + timedelta(days=7)
         return [_Days(first, first + timedelta(days=6), window=True, week=True)]
     saturday = monday + timedelta(days=5)
-    if which in ("next", "following") or (which == "coming" and ctx.today > saturday - timedelta(1) + timedelta(1)):
+    # "the coming weekend" is the next one not yet begun; "this weekend" may be under way
+    if which in ("next", "following") or (which == "coming" and ctx.today >= saturday):
         saturday += timedelta(days=7)
     return [_Days(saturday, saturday + timedelta(days=1), window=True)]
 
@@ -508,7 +528,7 @@ def _from_to(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     _NUMBER_START
     + r"(?P<a>"
     + _T
-    + r")\s*(?:-|to)\s*(?P<b>\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?m\b\.?)"
+    + r")\s*(?:-|to)\s*(?P<b>\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?m\b\.?|\d{1,2}:\d{2})"
     + _RANGE_END
 )
 def _clock_range(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
@@ -519,12 +539,13 @@ def _time_range(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     a, b = _read_clock(m["a"]), _read_clock(m["b"])
     if a is None or b is None:
         return []
-    end = _hour(b, ctx) * 60 + b.minute
     start = _hour(a, ctx) * 60 + a.minute
-    if b.bare and end <= start and b.hour < 12:
+    end = _hour(b, ctx) * 60 + b.minute
+    morning_start = (a.hour % 12) * 60 + a.minute
+    if start >= end and a.bare and morning_start < end:  # "from 8 to 10" is 08:00-10:00
+        start = morning_start
+    if start >= end and b.bare and b.hour < 12:  # "from 2pm to 4"
         end += 12 * 60
-    if a.bare and start >= end:  # "8 to 10": the pm reading of 8 would end before it starts
-        start = (a.hour % 12) * 60 + a.minute
     return [_Span(start, end)] if start < end else []
 
 
@@ -601,20 +622,28 @@ def _colon_clock(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     return [clock] if clock else []
 
 
-@_rule(r"\b(?:12\s*)?(?:noon|midday|mid-day)\b")
+@_rule(r"\b(?:12\s*)?(?P<w>noon|midday|mid-day|midnight)\b")
 def _noon(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
-    return [_Clock(12, 0)]
+    # midnight closes the day it is named with: "tomorrow at midnight" is 00:00 the day after
+    return [_Clock(24, 0) if m["w"].lower() == "midnight" else _Clock(12, 0)]
+
+
+# "3 in the afternoon": digits may stand right before a part of the day; a word
+# needs the linking phrase, so "one morning" stays a story, not 1:00
+_LINKED_PART = r"\s+(?:in\s+the|at|this|tomorrow)\s+" + _PART + r"\b"
 
 
 @_rule(
     _NUMBER_START
-    + r"(?P<t>\d{1,2}(?=\s+(?:(?:in\s+the|at|this|tomorrow)\s+)?"
+    + r"(?P<t>\d{1,2}(?=\s+"
     + _PART
-    + r"\b)|"
+    + r"\b|"
+    + _LINKED_PART
+    + ")|"
     + _HOUR_WORD
-    + r"(?=\s+(?:in\s+the|at|this|tomorrow)\s+"
-    + _PART
-    + r"\b))"
+    + "(?="
+    + _LINKED_PART
+    + "))"
 )
 def _hour_before_part(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     clock = _read_clock(m["t"])
@@ -622,7 +651,7 @@ def _hour_before_part(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
 
 
 @_rule(
-    r"\b(?:(?P<this>this)\s+|(?:in|during|over)\s+the\s+|at\s+|over\s+)?(?:(?:early|late|mid)[\s-]*)?"
+    r"\b(?:(?P<this>this)\s+|(?:in|during|over)\s+the\s+|at\s+|over\s+)?(?:(?:early|late)[\s-]+|mid-)?"
     r"(?P<part>" + _PART + r")s?\b"
 )
 def _part_of_day(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
@@ -632,7 +661,7 @@ def _part_of_day(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     return [_Days(ctx.today, ctx.today), span] if m["this"] else [span]
 
 
-@_rule(r"(?:\b(?:on\s+)?the\s+|\bon\s+)?" + _NUMBER_START + r"(?P<d>\d{1,2})(?:st|nd|rd|th)\b")
+@_rule(_ON_THE + _NUMBER_START + r"(?P<d>\d{1,2})(?:st|nd|rd|th)\b(?!\s*(?:of\s+)?" + _MONTH + ")")
 def _ordinal_day(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     # "my 2nd visit", "the 3rd floor": an ordinal is a day only when nothing says otherwise
     if _before(m, r"my|your|our|his|her|their|its|an?|every|each|per") or _after(
@@ -655,12 +684,8 @@ def _ordinal_day(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
 
 # "friday 10", "tomorrow 2": a bare number right after a single day is its hour.
 _TRAILING_HOUR = re.compile(
-    r"(?:\s*,\s*|\s+)(?P<t>\d{1,2})(?![\w:%$]|[.,/-]\d|\s*[ap]\.?m\b|"
-    + _NOT_A_TIME_AFTER
-    + r"|\s+"
-    + _MONTH
-    + ")",
-    re.I | re.X | re.A,
+    r"(?:\s*,\s*|\s+)(?P<t>\d{1,2})(?![\w:%$]|[.,/-]\d|\s*[ap]\.?m\b|" + _NOT_A_TIME_AFTER + r"|\s+" + _MONTH + ")",
+    re.I | re.A,
 )
 
 
@@ -732,8 +757,14 @@ _RANGE_GAP = re.compile(r"\s*(?:-|\u2013|to|until|till|through|thru)\s*", re.I)
 
 
 def _merge_days(a: _Days, b: _Days, gap: str) -> _Days | None:
-    if _RANGE_GAP.fullmatch(gap) and not (a.window or b.window) and b.last > a.last:
-        return _Days(a.first, b.last)  # "monday to wednesday", "3/12 - 5/12"
+    if _RANGE_GAP.fullmatch(gap) and not (a.window or b.window):
+        last = b.last
+        while b.weekday and last <= a.last:  # "friday to monday": the monday after
+            last += timedelta(days=7)
+        return _Days(a.first, last) if last > a.last else None  # "3/12 - 5/12"
+    single_days = a.first == a.last and b.first == b.last
+    if single_days and a.weekday != b.weekday and re.fullmatch(r"[\s,]*", gap):
+        return b if a.weekday else a  # "thursday 10th dec": the weekday only confirms the date
     week, single = (a, b) if a.week else (b, a)
     if week.week and single.weekday:  # "friday next week"
         monday = week.first - timedelta(days=week.first.weekday())
@@ -832,11 +863,7 @@ def _find(text: str, ctx: _Ctx) -> When | None:
             _absorb(exprs[-1], piece, "")
     if not exprs:
         return None
-    chosen = next((e for e in exprs if e.complete), exprs[0])
-    try:
-        return _build(chosen, text, ctx)
-    except (ValueError, OverflowError):  # a week on from 31 December 9999
-        return None
+    return _build(next((e for e in exprs if e.complete), exprs[0]), text, ctx)
 
 
 _BARE_HOUR = re.compile(r"\s*(?P<t>\d{1,2})\s*")

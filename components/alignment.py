@@ -15,9 +15,7 @@ import numpy as np
 Span = tuple[int, int]
 
 
-def pad_batch(
-    id_lists: Sequence[Sequence[int]], pad_id: int = 0
-) -> dict[str, np.ndarray]:
+def pad_batch(id_lists: Sequence[Sequence[int]], pad_id: int = 0) -> dict[str, np.ndarray]:
     """Right-pad word-piece id lists into the three int64 inputs BERT expects.
 
     The padding matches sentence-transformers (pad to the longest in the
@@ -71,9 +69,7 @@ def token_span_vectors(
     if not token_spans:
         return np.zeros((0, dim), dtype=np.float32)
     if len(piece_offsets) != len(piece_vectors):
-        raise ValueError(
-            f"{len(piece_offsets)} offsets for {len(piece_vectors)} piece vectors"
-        )
+        raise ValueError(f"{len(piece_offsets)} offsets for {len(piece_vectors)} piece vectors")
 
     offsets = np.asarray(piece_offsets, dtype=np.int64).reshape(-1, 2)
     usable = offsets[:, 1] > offsets[:, 0]
@@ -82,9 +78,7 @@ def token_span_vectors(
     spans = np.asarray(token_spans, dtype=np.int64).reshape(-1, 2)
 
     # overlap[t, p]: piece p shares at least one character with token t
-    overlap = (offsets[None, :, 0] < spans[:, None, 1]) & (
-        offsets[None, :, 1] > spans[:, None, 0]
-    )
+    overlap = (offsets[None, :, 0] < spans[:, None, 1]) & (offsets[None, :, 1] > spans[:, None, 0])
     overlap &= usable[None, :]
     counts = overlap.sum(axis=1, keepdims=True)
     weights = overlap / np.maximum(counts, 1)

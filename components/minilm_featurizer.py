@@ -27,13 +27,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
+from typing import Any
 
 import numpy as np
 import onnxruntime
-from tokenizers import Tokenizer as WordPieceTokenizer
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -45,6 +44,7 @@ from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from tokenizers import Tokenizer as WordPieceTokenizer
 
 from components.alignment import pad_batch, token_span_vectors
 
@@ -64,18 +64,14 @@ class MiniLMModelMissing(RasaException):
     """The exported ONNX model folder is absent or incomplete."""
 
 
-def resolve_model_dir(configured: Optional[Text]) -> Path:
+def resolve_model_dir(configured: str | None) -> Path:
     """The configured folder, else $MINILM_ONNX_DIR, else .venv/minilm-onnx."""
     chosen = configured or os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR
     return Path(chosen).expanduser().resolve()
 
 
-def read_manifest(model_dir: Path) -> Dict[Text, Any]:
-    missing = [
-        name
-        for name in (MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE)
-        if not (model_dir / name).is_file()
-    ]
+def read_manifest(model_dir: Path) -> dict[str, Any]:
+    missing = [name for name in (MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE) if not (model_dir / name).is_file()]
     if missing:
         raise MiniLMModelMissing(
             f"MiniLMFeaturizer: no exported MiniLM model in '{model_dir}' "
@@ -91,7 +87,6 @@ class MiniLMEncoder:
 
     def __init__(self, model_dir: Path, num_threads: int) -> None:
         self.manifest = read_manifest(model_dir)
-        self.dimension = int(self.manifest["dimension"])
         self.max_length = int(self.manifest["max_seq_length"])
         self.tokenizer = WordPieceTokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         # Set explicitly: sentence-transformers truncates at max_seq_length and
@@ -108,9 +103,7 @@ class MiniLMEncoder:
             providers=["CPUExecutionProvider"],
         )
 
-    def encode(
-        self, texts: Sequence[Text], batch_size: int
-    ) -> List[Tuple[Any, np.ndarray, np.ndarray]]:
+    def encode(self, texts: Sequence[str], batch_size: int) -> list[tuple[Any, np.ndarray, np.ndarray]]:
         """Per text: (word-piece encoding, piece vectors, sentence embedding).
 
         Texts are run in batches of similar length, so padding stays short;
@@ -118,7 +111,7 @@ class MiniLMEncoder:
         """
         encodings = self.tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        results: List[Any] = [None] * len(texts)
+        results: list[Any] = [None] * len(texts)
         for first in range(0, len(order), batch_size):
             rows = order[first : first + batch_size]
             inputs = pad_batch([encodings[i].ids for i in rows])
@@ -129,19 +122,17 @@ class MiniLMEncoder:
         return results
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     """Dense sentence and token features from all-MiniLM-L6-v2 (ONNX)."""
 
     @classmethod
-    def required_components(cls) -> List[Type]:
+    def required_components(cls) -> list[type]:
         """Components that should be included in the pipeline before this one."""
         return [Tokenizer]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Returns the component's default config."""
         return {
             **DenseFeaturizer.get_default_config(),
@@ -155,22 +146,20 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         """Any extra python dependencies required for this component to run."""
         return ["onnxruntime", "tokenizers", "numpy"]
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         """Validates that the component is configured properly."""
         for key in ("batch_size", "num_threads"):
             value = config.get(key)
             if not isinstance(value, int) or value < 1:
-                raise RasaException(
-                    f"MiniLMFeaturizer: '{key}' must be a positive integer, got {value!r}"
-                )
+                raise RasaException(f"MiniLMFeaturizer: '{key}' must be a positive integer, got {value!r}")
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """Ties cached features to the exported model, which the graph can't see."""
         model_dir = resolve_model_dir(config.get("model_dir"))
         try:
@@ -179,7 +168,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             return None
         return json.dumps(manifest.get("files"), sort_keys=True)
 
-    def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
+    def __init__(self, config: dict[str, Any], execution_context: ExecutionContext) -> None:
         """Loads the ONNX model named by the config."""
         super().__init__(execution_context.node_name, config)
         self.model_dir = resolve_model_dir(self._config["model_dir"])
@@ -190,7 +179,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -203,19 +192,13 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         self.process(training_data.training_examples)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Featurizes the TEXT of the given messages in place."""
-        featurizable = [
-            message
-            for message in messages
-            if message.get(TEXT) and message.get(TOKENS_NAMES[TEXT])
-        ]
+        featurizable = [message for message in messages if message.get(TEXT) and message.get(TOKENS_NAMES[TEXT])]
         if not featurizable:
             return messages
-        encoded = self.encoder.encode(
-            [message.get(TEXT) for message in featurizable], self.batch_size
-        )
-        for message, (encoding, pieces, sentence) in zip(featurizable, encoded):
+        encoded = self.encoder.encode([message.get(TEXT) for message in featurizable], self.batch_size)
+        for message, (encoding, pieces, sentence) in zip(featurizable, encoded, strict=True):
             tokens = message.get(TOKENS_NAMES[TEXT])
             sequence = token_span_vectors(
                 pieces,

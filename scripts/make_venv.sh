@@ -44,9 +44,12 @@ MSG
     exit 1
 fi
 
-echo "setting up $venv with $python"
-rm -rf "$venv"
-"$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --upgrade pip
+if [[ ! -x $venv/bin/python ]]; then
+    echo "setting up $venv with $python"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --upgrade pip
+else
+    echo "updating $venv"
+fi
 "$venv/bin/python" -m pip install --quiet -r "$requirements"
 echo "$want" >"$stamp"

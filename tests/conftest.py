@@ -58,3 +58,21 @@ def clean_db(database: str) -> str:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def stack(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The real action server and Rasa server (trained model, REST channel, HTTP API) on free ports."""
+    from scripts import stack as launcher
+
+    if not launcher.MODEL.exists():
+        pytest.fail(f"no trained model at {launcher.MODEL}: `make test` trains it first")
+    logs = tmp_path_factory.mktemp("logs")
+    actions_port, rasa_port = free_port(), free_port()
+    env = launcher.stack_env(database)
+    env.update(ACTIONS_PORT=str(actions_port), RASA_PORT=str(rasa_port), BOOKING_NOW=PINNED_NOW)
+    with (
+        launcher.action_server(env, port=actions_port, log=logs / "actions.log"),
+        launcher.rasa_server(env, port=rasa_port, log=logs / "rasa.log"),
+    ):
+        yield {"rasa_url": f"http://127.0.0.1:{rasa_port}", "actions_url": f"http://127.0.0.1:{actions_port}", "logs": str(logs)}
