@@ -60,25 +60,39 @@ class ActionCheckAvailability(Action):
                     text=f"Yes, {biz.when_text(when.start)} is free for a {service}{who or ' with ' + check.slot.staff}. "
                     "Shall I book it?",
                     buttons=[
-                        {"title": "Book it", "payload": payload("book_appointment", when=when.start.isoformat(), **book)}
+                        {
+                            "title": "Book it",
+                            "payload": payload("book_appointment", when=when.start.isoformat(), **book),
+                        }
                     ],
                 )
-                return [SlotSet("when", None)]
+                # a plain "yes" books this very slot
+                return [SlotSet("when", when.start.isoformat()), SlotSet("service", service), SlotSet("offer", "book")]
             reason = check.rejection.reason if check.rejection else ""
             slots = check.alternatives
             lead = f"{reason} " if reason else ""
-            text = f"{lead}The nearest free times for a {service}{who}:" if slots else f"{lead}I can't see anything free close to that."
+            text = (
+                f"{lead}The nearest free times for a {service}{who}:"
+                if slots
+                else f"{lead}I can't see anything free close to that."
+            )
         elif when is not None:
             slots = bookings.slots_in(service, when, staff=staff, biz=biz)
             text = (
-                f"Free times for a {service}{who} {when.text}:" if slots else f"Sorry, nothing is free for a {service}{who} {when.text}."
+                f"Free times for a {service}{who} {when.text}:"
+                if slots
+                else f"Sorry, nothing is free for a {service}{who} {when.text}."
             )
             if not slots:
                 slots = bookings.next_slots(service, staff=staff, biz=biz)
                 text += " The next free times:" if slots else ""
         else:
             slots = bookings.next_slots(service, staff=staff, biz=biz)
-            text = f"The next free times for a {service}{who}:" if slots else f"Sorry, nothing is free for a {service} soon."
+            text = (
+                f"The next free times for a {service}{who}:"
+                if slots
+                else f"Sorry, nothing is free for a {service} soon."
+            )
         if slots:
             text += " Tap one to book it."
         dispatcher.utter_message(

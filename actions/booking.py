@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -45,7 +45,15 @@ NOT_AN_ANSWER = {
     "request_human", "bot_challenge", "list_bookings", "goodbye", "thank", "greet",
     "cancel_booking", "out_of_scope",
 }  # fmt: skip
-TIME_INTENTS = {"book_appointment", "check_availability", "reschedule_booking", "inform", "deny", "affirm", "nlu_fallback"}
+TIME_INTENTS = {
+    "book_appointment",
+    "check_availability",
+    "reschedule_booking",
+    "inform",
+    "deny",
+    "affirm",
+    "nlu_fallback",
+}
 
 BOOKING_SLOTS = (
     "service", "staff", "when", "booking_confirmed", "made_reference", "when_problem",
@@ -56,7 +64,11 @@ BOOKING_SLOTS = (
 def first_value(value: Any) -> Any:
     """Slots filled from several entities of one type hold a list; use what the customer meant."""
     if isinstance(value, list):
-        return " ".join(str(v) for v in value) if value and all(isinstance(v, str) for v in value) else (value or [None])[0]
+        return (
+            " ".join(str(v) for v in value)
+            if value and all(isinstance(v, str) for v in value)
+            else (value or [None])[0]
+        )
     return value
 
 
@@ -110,8 +122,8 @@ class DateTimeValidation(FormValidationAction, abc.ABC):
         when = resolve_customer_when(value, tracker, biz)
         if when is None:
             dispatcher.utter_message(
-                text="Sorry, I couldn't work out the day and time. You can write e.g. \"tomorrow at 3pm\", "
-                "\"Friday morning\" or \"5/12 at 10:30\"."
+                text='Sorry, I couldn\'t work out the day and time. You can write e.g. "tomorrow at 3pm", '
+                '"Friday morning" or "5/12 at 10:30".'
             )
             return {"when": None}
         day = when.start.date().isoformat() if when.has_date else tracker.get_slot("last_date")
@@ -120,7 +132,9 @@ class DateTimeValidation(FormValidationAction, abc.ABC):
         # a whole day or a part of one: offer its free times
         return {"when": None, "when_wanted": when.text, "when_problem": None, "last_date": day}
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list:
         events = await super().get_validation_events(dispatcher, tracker, domain)
         changed = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
         if {"service", "when", "staff", "booking_ref"} & changed.keys():
@@ -159,6 +173,15 @@ class ValidateBookingForm(DateTimeValidation):
     def name(self) -> str:
         return "validate_booking_form"
 
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        changed = {e["name"] for e in events if e.get("event") == "slot"}
+        if tracker.get_slot("change_requested") and changed & {"service", "when", "staff", "person_name", "phone"}:
+            events.append(SlotSet("change_requested", False))  # a change was given: show the new summary
+        return events
+
     # --- extraction from plain text and from what we know of the customer ---------
     async def extract_service(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         if entity_values(tracker, "service") or latest_intent(tracker) in NOT_AN_ANSWER:
@@ -171,7 +194,11 @@ class ValidateBookingForm(DateTimeValidation):
         found = business().match_service(latest_text(tracker))
         if found and found != tracker.get_slot("service"):
             return {"service": found}
-        if requested == "service" and not found and latest_intent(tracker) in ("inform", "nlu_fallback", "book_appointment"):
+        if (
+            requested == "service"
+            and not found
+            and latest_intent(tracker) in ("inform", "nlu_fallback", "book_appointment")
+        ):
             return {"service": latest_text(tracker)}  # validated below: unknown service -> the catalogue
         return {}
 
@@ -194,7 +221,9 @@ class ValidateBookingForm(DateTimeValidation):
         return {}
 
     # --- validation ---------------------------------------------------------------
-    def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         biz = business()
         name = biz.match_service(first_value(value))
         if name is None:
@@ -213,7 +242,9 @@ class ValidateBookingForm(DateTimeValidation):
             result["staff"] = None
         return result
 
-    def validate_staff(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_staff(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         biz = business()
         wanted = first_value(value)
         name = biz.match_staff(wanted)
@@ -231,14 +262,18 @@ class ValidateBookingForm(DateTimeValidation):
             return {"staff": None}
         return {"staff": name}
 
-    def validate_person_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_person_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         name = clean_name(first_value(value))
         if name is None:
             dispatcher.utter_message(text="Sorry, I didn't catch your name. What name should I put the booking under?")
             return {"person_name": None}
         return {"person_name": name}
 
-    def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         phone = normalise_phone(first_value(value))
         if phone is None:
             dispatcher.utter_message(
@@ -248,7 +283,9 @@ class ValidateBookingForm(DateTimeValidation):
             return {"phone": None}
         return {"phone": phone}
 
-    def validate_booking_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         changed_now = {"service", "when", "staff", "person_name", "phone"} & set(tracker.slots_to_validate())
         if changed_now:  # "no, with Linh instead": a change, not a refusal
             return {"booking_confirmed": None, "change_requested": False}
@@ -297,7 +334,10 @@ class ValidateBookingForm(DateTimeValidation):
             apologise_database_down(dispatcher, biz)
             return {"booking_confirmed": None}
         log.info(
-            "booked %s for sender %s (phone %s)", booking.reference, tracker.sender_id, mask_phone(booking.customer_phone)
+            "booked %s for sender %s (phone %s)",
+            booking.reference,
+            tracker.sender_id,
+            mask_phone(booking.customer_phone),
         )
         return {"booking_confirmed": True, "made_reference": booking.reference, "change_requested": False}
 
@@ -311,6 +351,26 @@ class ActionAskService(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         dispatcher.utter_message(text="Which treatment would you like?", buttons=service_buttons(business()))
+        return []
+
+
+class ActionAskPersonName(Action):
+    def name(self) -> str:
+        return "action_ask_person_name"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        dispatcher.utter_message(text="What name should I put the booking under?")
+        return []
+
+
+class ActionAskPhone(Action):
+    def name(self) -> str:
+        return "action_ask_phone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        name = tracker.get_slot("person_name")
+        thanks = f"Thanks, {name}. " if name else ""
+        dispatcher.utter_message(text=f"{thanks}And a phone number we can reach you on?")
         return []
 
 
@@ -333,7 +393,9 @@ class ActionAskWhen(Action):
             question = "When would you like to move it to?"
         else:
             service = biz.match_service(tracker.get_slot("service"))
-            question = f"When would you like to come in for your {service}?" if service else "When would you like to come in?"
+            question = (
+                f"When would you like to come in for your {service}?" if service else "When would you like to come in?"
+            )
         problem = tracker.get_slot("when_problem")
         wanted = tracker.get_slot("when_wanted")
         try:
@@ -374,8 +436,8 @@ class ActionAskBookingConfirmed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         if tracker.get_slot("change_requested"):
             dispatcher.utter_message(
-                text="No problem. What would you like to change? For example \"4pm instead\", \"on Friday\", "
-                "\"with Linh\", \"a pedicure instead\", or a new name or phone number. Say \"no\" again to stop."
+                text='No problem. What would you like to change? For example "4pm instead", "on Friday", '
+                '"with Linh", "a pedicure instead", or a new name or phone number. Say "no" again to stop.'
             )
             return []
         biz = business()
@@ -430,20 +492,3 @@ class ActionBookingDone(Action):
             except (db.BookingNotFound, db.DatabaseUnavailable):
                 dispatcher.utter_message(text=f"You're booked! Your reference is {reference}.")
         return [SlotSet(slot, None) for slot in BOOKING_SLOTS]
-
-
-class ActionStopForm(Action):
-    """The customer doesn't want to go on: leave the form and forget its half-made answers."""
-
-    def name(self) -> str:
-        return "action_stop_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        form = tracker.active_loop_name
-        what = {"booking_form": "nothing was booked", "cancel_form": "your booking is unchanged",
-                "reschedule_form": "your booking is unchanged"}.get(form or "", "nothing was changed")  # fmt: skip
-        dispatcher.utter_message(text=f"OK, I've stopped there; {what}. Anything else I can do for you?")
-        slots = set(BOOKING_SLOTS) | {"booking_ref", "cancel_confirmed", "reschedule_confirmed"}
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *[SlotSet(s, None) for s in sorted(slots)]]
-
-

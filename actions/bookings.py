@@ -7,9 +7,9 @@ through these functions, so the rules and the history hold whoever acts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from actions import db, scheduling
 from actions.business import Business, business
@@ -59,9 +59,7 @@ def check_time(
     return Check(None, rejection, alternatives)
 
 
-def slots_in(
-    service: str, when: When, *, staff: str | None = None, biz: Business | None = None
-) -> list[Slot]:
+def slots_in(service: str, when: When, *, staff: str | None = None, biz: Business | None = None) -> list[Slot]:
     """Free slots for a day or a window ("Saturday afternoon"), spread over it."""
     biz = biz or business()
     now = biz.now()
@@ -70,9 +68,7 @@ def slots_in(
     return scheduling.spread(slots, biz.rules.slots_offered)
 
 
-def next_slots(
-    service: str, *, staff: str | None = None, days: int = 14, biz: Business | None = None
-) -> list[Slot]:
+def next_slots(service: str, *, staff: str | None = None, days: int = 14, biz: Business | None = None) -> list[Slot]:
     """The first free slots from now on, for "when can I come?"."""
     biz = biz or business()
     now = biz.now()
@@ -155,9 +151,7 @@ def reschedule(
     if booking.status != "confirmed" or booking.starts_at <= now:
         raise ValueError(f"Booking {booking.reference} can't be changed any more.")
     if not scheduling.can_reschedule(biz, booking.starts_at, now):
-        raise ValueError(
-            f"Bookings can be moved until {biz.rules.reschedule_until_hours} hours before they start."
-        )
+        raise ValueError(f"Bookings can be moved until {biz.rules.reschedule_until_hours} hours before they start.")
     rejection = scheduling.check_start(biz, booking.service, start, now)
     if rejection:
         raise ValueError(rejection.reason)

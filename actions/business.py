@@ -216,7 +216,9 @@ class Business:
         wanted = normalise_words(str(text))
         if not wanted:
             return None
-        singular = " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in wanted.split())
+        singular = " ".join(
+            w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in wanted.split()
+        )
         for candidate in (wanted, singular):
             for alias, name in self._service_words:
                 if candidate == alias:
@@ -313,9 +315,7 @@ def load_business(path: Path) -> Business:
     try:
         return Business(BusinessFile.model_validate(raw))
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in err.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in err.errors())
         raise BusinessConfigError(f"business file {path}: {problems}") from err
 
 

@@ -169,9 +169,58 @@ NAME_PREFIXES = re.compile(
 
 # Words that show a message is a sentence, not a name ("I want to book").
 NOT_NAME_WORDS = frozenset(
-    "i me my you your we want need would like please book booking appointment the to for at on in "
-    "what how why when where can could do does is are not no yes ok okay thanks thank hello hi "
-    "tomorrow today tonight morning afternoon evening time later cancel change".split()
+    [
+        "i",
+        "me",
+        "my",
+        "you",
+        "your",
+        "we",
+        "want",
+        "need",
+        "would",
+        "like",
+        "please",
+        "book",
+        "booking",
+        "appointment",
+        "the",
+        "to",
+        "for",
+        "at",
+        "on",
+        "in",
+        "what",
+        "how",
+        "why",
+        "when",
+        "where",
+        "can",
+        "could",
+        "do",
+        "does",
+        "is",
+        "are",
+        "not",
+        "no",
+        "yes",
+        "ok",
+        "okay",
+        "thanks",
+        "thank",
+        "hello",
+        "hi",
+        "tomorrow",
+        "today",
+        "tonight",
+        "morning",
+        "afternoon",
+        "evening",
+        "time",
+        "later",
+        "cancel",
+        "change",
+    ]
 )
 
 

@@ -157,9 +157,8 @@ def transaction() -> Iterator[psycopg2.extensions.cursor]:
             raise DatabaseUnavailable(str(err).strip()) from err
         broken = False
         try:
-            with conn:
-                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-                    yield cur
+            with conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                yield cur
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
             broken = True
             raise DatabaseUnavailable(str(err).strip()) from err
@@ -200,8 +199,7 @@ def seed_catalogue(services: list[dict[str, Any]], staff: list[str]) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('lotus-seed'))")
         for name in staff:
             cur.execute(
-                "INSERT INTO staff (name, active) VALUES (%s, true)"
-                " ON CONFLICT (name) DO UPDATE SET active = true",
+                "INSERT INTO staff (name, active) VALUES (%s, true) ON CONFLICT (name) DO UPDATE SET active = true",
                 (name,),
             )
         cur.execute("UPDATE staff SET active = false WHERE NOT (name = ANY(%s))", (staff,))
@@ -217,9 +215,7 @@ def seed_catalogue(services: list[dict[str, Any]], staff: list[str]) -> None:
         cur.execute("DELETE FROM staff_services")
         for svc in services:
             for person in svc["staff"]:
-                cur.execute(
-                    "INSERT INTO staff_services (staff, service) VALUES (%s, %s)", (person, svc["name"])
-                )
+                cur.execute("INSERT INTO staff_services (staff, service) VALUES (%s, %s)", (person, svc["name"]))
 
 
 # --- customers -------------------------------------------------------------------
@@ -305,8 +301,7 @@ def create_booking(
         customer_id = _upsert_customer(cur, sender_id, customer_name, customer_phone)
         cur.execute("SELECT id FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
         cur.execute(
-            "SELECT count(*) AS n FROM bookings WHERE customer_id = %s"
-            " AND status = 'confirmed' AND starts_at > %s",
+            "SELECT count(*) AS n FROM bookings WHERE customer_id = %s AND status = 'confirmed' AND starts_at > %s",
             (customer_id, now),
         )
         upcoming = cur.fetchone()["n"]
@@ -320,8 +315,7 @@ def create_booking(
                     "INSERT INTO bookings (reference, customer_id, customer_name, customer_phone,"
                     " service, staff, starts_at, ends_at, price)"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                    (reference, customer_id, customer_name, customer_phone, service, staff,
-                     starts_at, ends_at, price),
+                    (reference, customer_id, customer_name, customer_phone, service, staff, starts_at, ends_at, price),
                 )
             except psycopg2.errors.ExclusionViolation as err:
                 cur.execute("ROLLBACK TO SAVEPOINT insert_booking")
@@ -403,17 +397,14 @@ def cancel_booking(reference: str, *, fee: Decimal, actor: str) -> Booking:
         if booking.status != "confirmed":
             return booking
         cur.execute(
-            "UPDATE bookings SET status = 'cancelled', cancellation_fee = %s, updated_at = now()"
-            " WHERE id = %s",
+            "UPDATE bookings SET status = 'cancelled', cancellation_fee = %s, updated_at = now() WHERE id = %s",
             (fee, booking.id),
         )
         _history(cur, booking.id, "cancelled", actor, {"fee": str(fee)})
         return _fetch_booking(cur, "b.id = %s", (booking.id,))
 
 
-def reschedule_booking(
-    reference: str, *, starts_at: datetime, ends_at: datetime, staff: str, actor: str
-) -> Booking:
+def reschedule_booking(reference: str, *, starts_at: datetime, ends_at: datetime, staff: str, actor: str) -> Booking:
     with transaction() as cur:
         booking = _fetch_booking(cur, "b.reference = %s", (reference.upper(),), lock=True)
         cur.execute("SAVEPOINT move")

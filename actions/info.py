@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import business
@@ -41,14 +42,11 @@ class ActionAnswerServices(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         biz = business()
-        lines = [
-            f"{s.name}: {s.duration_minutes} min, {biz.price_text(s.price)}" for s in biz.config.services
-        ]
+        lines = [f"{s.name}: {s.duration_minutes} min, {biz.price_text(s.price)}" for s in biz.config.services]
         dispatcher.utter_message(
             text=f"Here's what we offer at {biz.name}:\n{bullet_list(lines)}\nWhich one would you like?",
             buttons=[
-                {"title": name[:20], "payload": payload("book_appointment", service=name)}
-                for name in biz.services
+                {"title": name[:20], "payload": payload("book_appointment", service=name)} for name in biz.services
             ],
         )
         return []
@@ -68,7 +66,7 @@ class ActionAnswerPrice(Action):
                 "Would you like to book one?",
                 buttons=[{"title": f"Book {svc.name}"[:20], "payload": payload("book_appointment", service=service)}],
             )
-            return []
+            return [SlotSet("offer", "book"), SlotSet("service", service)]
         lines = [f"{s.name} ({s.duration_minutes} min): {biz.price_text(s.price)}" for s in biz.config.services]
         note = f"\nPrices are in {biz.identity.currency}"
         note += f"; {biz.identity.payment_note}." if biz.identity.payment_note else "."
@@ -82,9 +80,7 @@ class ActionAnswerHours(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         biz = business()
-        asked = parse_when(latest_entity(tracker, "when"), biz) or parse_when(
-            latest_text(tracker), biz, search=True
-        )
+        asked = parse_when(latest_entity(tracker, "when"), biz) or parse_when(latest_text(tracker), biz, search=True)
         if asked and asked.has_date and asked.end - asked.start <= timedelta(days=1):
             day = asked.start.date()
             hours = biz.hours_on(day)
@@ -145,8 +141,5 @@ class ActionAnswerQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         biz = business()
-        dispatcher.utter_message(
-            text=f"Sorry, I can't answer that one yet. Our team can help: {contact_line(biz)}."
-        )
+        dispatcher.utter_message(text=f"Sorry, I can't answer that one yet. Our team can help: {contact_line(biz)}.")
         return []
-

@@ -25,7 +25,15 @@ from actions.common import (
     yes_no_buttons,
 )
 
-MANAGE_SLOTS = ("booking_ref", "cancel_confirmed", "reschedule_confirmed", "when", "when_problem", "when_wanted", "last_date")
+MANAGE_SLOTS = (
+    "booking_ref",
+    "cancel_confirmed",
+    "reschedule_confirmed",
+    "when",
+    "when_problem",
+    "when_wanted",
+    "last_date",
+)
 
 
 def _lookup(value: Any, dispatcher: CollectingDispatcher, biz: Business) -> db.Booking | None:
@@ -47,7 +55,9 @@ def _lookup(value: Any, dispatcher: CollectingDispatcher, biz: Business) -> db.B
         dispatcher.utter_message(text=f"Booking {reference} is already {booking.status.replace('_', ' ')}.")
         return None
     if booking.starts_at <= biz.now():
-        dispatcher.utter_message(text=f"Booking {reference} was on {biz.when_text(booking.starts_at)}, so it's in the past.")
+        dispatcher.utter_message(
+            text=f"Booking {reference} was on {biz.when_text(booking.starts_at)}, so it's in the past."
+        )
         return None
     return booking
 
@@ -107,7 +117,9 @@ class ValidateCancelForm(FormValidationAction):
     async def extract_booking_ref(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         return reference_in_message(tracker)
 
-    def validate_booking_ref(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_booking_ref(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         try:
             booking = _lookup(value, dispatcher, business())
         except db.DatabaseUnavailable:
@@ -115,7 +127,9 @@ class ValidateCancelForm(FormValidationAction):
             return {"booking_ref": None, "requested_slot": None}
         return {"booking_ref": booking.reference if booking else None}
 
-    def validate_cancel_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_cancel_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         biz = business()
         reference = tracker.get_slot("booking_ref")
         if not value:
@@ -183,7 +197,9 @@ class ValidateRescheduleForm(DateTimeValidation):
     async def extract_booking_ref(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         return reference_in_message(tracker)
 
-    def validate_booking_ref(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_booking_ref(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         biz = business()
         try:
             booking = _lookup(value, dispatcher, biz)
@@ -202,7 +218,9 @@ class ValidateRescheduleForm(DateTimeValidation):
             return {"booking_ref": None, "requested_slot": None}
         return {"booking_ref": booking.reference, "last_date": booking.starts_at.astimezone(biz.tz).date().isoformat()}
 
-    def validate_reschedule_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_reschedule_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         biz = business()
         reference = tracker.get_slot("booking_ref")
         if not value:
@@ -271,15 +289,14 @@ class ActionListBookings(Action):
                 text="You have no upcoming bookings with us. Would you like to make one?",
                 buttons=[{"title": "Book", "payload": "/book_appointment"}],
             )
-            return []
+            return [SlotSet("offer", "book")]
         lines = "\n".join(f"• {booking_line(biz, b)}" for b in upcoming)
         plural = "s" if len(upcoming) > 1 else ""
         dispatcher.utter_message(
-            text=f"Your upcoming booking{plural}:\n{lines}\nTo change one, tell me \"reschedule\" or \"cancel\".",
+            text=f'Your upcoming booking{plural}:\n{lines}\nTo change one, tell me "reschedule" or "cancel".',
             buttons=[
                 {"title": "Reschedule", "payload": "/reschedule_booking"},
                 {"title": "Cancel a booking", "payload": "/cancel_booking"},
             ],
         )
         return []
-

@@ -73,9 +73,7 @@ def _overlaps(busy: Busy, staff: str, start: datetime, end: datetime) -> bool:
     return any(who == staff and b_start < end and start < b_end for who, b_start, b_end in busy)
 
 
-def free_staff(
-    biz: Business, service: str, start: datetime, busy: Busy, wanted: str | None = None
-) -> list[str]:
+def free_staff(biz: Business, service: str, start: datetime, busy: Busy, wanted: str | None = None) -> list[str]:
     """Staff who can do `service` and are free for its whole duration from `start`."""
     end = start + biz.duration(service)
     candidates = [wanted] if wanted else biz.staff_for(service)

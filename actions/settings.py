@@ -52,8 +52,7 @@ def _parse_now(raw: str) -> datetime | None:
         return datetime.fromisoformat(raw)
     except ValueError as err:
         raise ValueError(
-            f"setting BOOKING_NOW must be an ISO 8601 date-time such as "
-            f"2026-12-01T10:00+07:00, got {raw!r}"
+            f"setting BOOKING_NOW must be an ISO 8601 date-time such as 2026-12-01T10:00+07:00, got {raw!r}"
         ) from err
 
 

@@ -38,7 +38,11 @@ def fingerprint() -> str:
 
 
 def data_paths() -> list[str]:
-    return [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "data").iterdir()) if p.as_posix() != str(ROOT / "data" / "business.yml")]
+    return [
+        p.relative_to(ROOT).as_posix()
+        for p in sorted((ROOT / "data").iterdir())
+        if p.as_posix() != str(ROOT / "data" / "business.yml")
+    ]
 
 
 def main(force: bool = False) -> int:

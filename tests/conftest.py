@@ -75,4 +75,8 @@ def stack(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         launcher.action_server(env, port=actions_port, log=logs / "actions.log"),
         launcher.rasa_server(env, port=rasa_port, log=logs / "rasa.log"),
     ):
-        yield {"rasa_url": f"http://127.0.0.1:{rasa_port}", "actions_url": f"http://127.0.0.1:{actions_port}", "logs": str(logs)}
+        yield {
+            "rasa_url": f"http://127.0.0.1:{rasa_port}",
+            "actions_url": f"http://127.0.0.1:{actions_port}",
+            "logs": str(logs),
+        }

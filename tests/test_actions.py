@@ -81,14 +81,18 @@ def book(sender: str, start: datetime, service: str = "Swedish Massage", staff: 
 
 
 def test_unknown_service_offers_the_catalogue(clean_db):
-    slots, messages = run(ValidateBookingForm(), make_tracker("tattoo", set_now={"service": "tattoo"}, requested="service"))
+    slots, messages = run(
+        ValidateBookingForm(), make_tracker("tattoo", set_now={"service": "tattoo"}, requested="service")
+    )
     assert slots["service"] is None
     assert "don't offer" in texts(messages)
     assert len(messages[0]["buttons"]) == 7
 
 
 def test_massage_means_swedish_massage(clean_db):
-    slots, _ = run(ValidateBookingForm(), make_tracker("a massage", set_now={"service": "massage"}, requested="service"))
+    slots, _ = run(
+        ValidateBookingForm(), make_tracker("a massage", set_now={"service": "massage"}, requested="service")
+    )
     assert slots["service"] == "Swedish Massage"
 
 
@@ -146,7 +150,9 @@ def test_a_day_without_time_offers_that_days_free_slots(clean_db):
     tracker = make_tracker("on friday", set_now={"when": "friday"}, slots={"service": "Manicure"}, requested="when")
     slots, _ = run(ValidateBookingForm(), tracker)
     assert slots["when"] is None and slots["when_wanted"]
-    _, messages = run(ActionAskWhen(), make_tracker("on friday", slots={"service": "Manicure", **slots}, requested="when"))
+    _, messages = run(
+        ActionAskWhen(), make_tracker("on friday", slots={"service": "Manicure", **slots}, requested="when")
+    )
     buttons = messages[0]["buttons"]
     assert len(buttons) == 5
     assert all("2026-12-04T" in b["payload"] for b in buttons)
@@ -175,7 +181,9 @@ def test_summary_then_yes_books_and_reports_the_reference(clean_db):
         assert part in summary
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
 
-    tracker = make_tracker("yes", intent="affirm", slots=filled, set_now={"booking_confirmed": True}, requested="booking_confirmed")
+    tracker = make_tracker(
+        "yes", intent="affirm", slots=filled, set_now={"booking_confirmed": True}, requested="booking_confirmed"
+    )
     slots, _ = run(ValidateBookingForm(), tracker)
     reference = slots["made_reference"]
     assert slots["booking_confirmed"] is True and reference.startswith("LS-")
@@ -190,7 +198,9 @@ def test_summary_then_yes_books_and_reports_the_reference(clean_db):
 
 def test_no_to_the_summary_asks_what_to_change_then_stops(clean_db):
     filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan", "phone": "0903123456"}
-    tracker = make_tracker("no", intent="deny", slots=filled, set_now={"booking_confirmed": False}, requested="booking_confirmed")
+    tracker = make_tracker(
+        "no", intent="deny", slots=filled, set_now={"booking_confirmed": False}, requested="booking_confirmed"
+    )
     slots, _ = run(ValidateBookingForm(), tracker)
     assert slots["booking_confirmed"] is None and slots["change_requested"] is True
     _, messages = run(ActionAskBookingConfirmed(), make_tracker(slots={**filled, **slots}))
@@ -237,7 +247,9 @@ def test_database_down_gives_an_apology_with_the_phone_number(clean_db, monkeypa
 
 def test_only_upcoming_booking_is_picked_and_late_cancellation_fee_stated(clean_db):
     made = book("me", at(2, 9))  # 23 h ahead
-    slots, _ = run(ActionPickBooking(), make_tracker("cancel my booking", intent="cancel_booking", sender="me", loop=None))
+    slots, _ = run(
+        ActionPickBooking(), make_tracker("cancel my booking", intent="cancel_booking", sender="me", loop=None)
+    )
     assert slots["booking_ref"] == made.reference
     _, messages = run(ActionAskCancelConfirmed(), make_tracker(slots=slots, sender="me", loop="cancel_form"))
     assert "$22.50" in texts(messages) and "50%" in texts(messages)
@@ -250,7 +262,9 @@ def test_only_upcoming_booking_is_picked_and_late_cancellation_fee_stated(clean_
 
 
 def test_unknown_reference_is_said_so(clean_db):
-    tracker = make_tracker("LS-ABCDEF", set_now={"booking_ref": "LS-ABCDEF"}, loop="cancel_form", requested="booking_ref")
+    tracker = make_tracker(
+        "LS-ABCDEF", set_now={"booking_ref": "LS-ABCDEF"}, loop="cancel_form", requested="booking_ref"
+    )
     slots, messages = run(ValidateCancelForm(), tracker)
     assert slots["booking_ref"] is None and "couldn't find" in texts(messages)
 
@@ -283,10 +297,14 @@ def test_reschedule_to_a_free_time(clean_db):
 
 
 def test_list_bookings(clean_db):
-    _, messages = run(ActionListBookings(), make_tracker("my bookings", intent="list_bookings", loop=None, sender="lister"))
+    _, messages = run(
+        ActionListBookings(), make_tracker("my bookings", intent="list_bookings", loop=None, sender="lister")
+    )
     assert "no upcoming bookings" in texts(messages)
     made = book("lister", at(3, 10))
-    _, messages = run(ActionListBookings(), make_tracker("my bookings", intent="list_bookings", loop=None, sender="lister"))
+    _, messages = run(
+        ActionListBookings(), make_tracker("my bookings", intent="list_bookings", loop=None, sender="lister")
+    )
     assert made.reference in texts(messages) and "Thursday 3 December at 10:00" in texts(messages)
 
 
@@ -314,7 +332,12 @@ def test_availability_without_service_asks_which(clean_db):
 
 
 def test_price_comes_from_the_business_file(clean_db):
-    tracker = make_tracker("how much are hot stones", intent="ask_price", entities=[{"entity": "service", "value": "Hot Stone Massage"}], loop=None)
+    tracker = make_tracker(
+        "how much are hot stones",
+        intent="ask_price",
+        entities=[{"entity": "service", "value": "Hot Stone Massage"}],
+        loop=None,
+    )
     _, messages = run(ActionAnswerPrice(), tracker)
     assert "$70" in texts(messages) and "90 minutes" in texts(messages)
 

@@ -110,13 +110,12 @@ def test_customer_limit_holds_under_concurrent_requests(clean_db):
 
 def test_the_database_itself_refuses_overlaps(clean_db):
     made = book("x", at(2, 15))
-    with pytest.raises(psycopg2.errors.ExclusionViolation):
-        with db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO bookings (reference, customer_id, customer_name, customer_phone, service, staff,"
-                " starts_at, ends_at, price) VALUES ('LS-ZZZZZZ', %s, 'n', 'p', 'Swedish Massage', 'Mai', %s, %s, 45)",
-                (made.customer_id, at(2, 15, 30), at(2, 16, 30)),
-            )
+    with pytest.raises(psycopg2.errors.ExclusionViolation), db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO bookings (reference, customer_id, customer_name, customer_phone, service, staff,"
+            " starts_at, ends_at, price) VALUES ('LS-ZZZZZZ', %s, 'n', 'p', 'Swedish Massage', 'Mai', %s, %s, 45)",
+            (made.customer_id, at(2, 15, 30), at(2, 16, 30)),
+        )
 
 
 def test_cancel_and_reschedule_keep_history_and_free_the_slot(clean_db):
@@ -143,9 +142,8 @@ def test_late_cancellation_costs_half(clean_db):
 def test_bookings_and_history_are_never_deleted(clean_db):
     made = book("keep", at(2, 15))
     for statement in ("DELETE FROM bookings WHERE id = %s", "DELETE FROM booking_history WHERE booking_id = %s"):
-        with pytest.raises(psycopg2.errors.RaiseException, match="kept for good"):
-            with db.transaction() as cur:
-                cur.execute(statement, (made.id,))
+        with pytest.raises(psycopg2.errors.RaiseException, match="kept for good"), db.transaction() as cur:
+            cur.execute(statement, (made.id,))
     assert db.get_booking(made.reference).status == "confirmed"
 
 
