@@ -7,6 +7,7 @@ RASA := .venv/rasa/bin/rasa
 export PYTHONPATH := $(CURDIR)
 export HF_HUB_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
+export MINILM_ONNX_DIR := $(CURDIR)/.venv/minilm-onnx
 
 .PHONY: help setup run serve shell test test-unit test-stories validate train lint format bench clean
 
@@ -19,7 +20,11 @@ help: ## list the commands
 .venv/rasa/.installed: requirements/rasa.txt scripts/make_venv.sh
 	@scripts/make_venv.sh rasa 3.10 requirements/rasa.txt
 
-envs: .venv/app/.installed .venv/rasa/.installed
+# MiniLM exported to ONNX once, for the dense featurizer in the Rasa pipeline
+.venv/minilm-onnx/manifest.json: .venv/app/.installed components/export_minilm.py
+	@$(APP) -m components.export_minilm .venv/minilm-onnx
+
+envs: .venv/app/.installed .venv/rasa/.installed .venv/minilm-onnx/manifest.json
 
 setup: envs ## install what is missing: both environments, the database, the trained model
 	@$(APP) -m scripts.train

@@ -194,7 +194,13 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Featurizes the TEXT of the given messages in place."""
-        featurizable = [message for message in messages if message.get(TEXT) and message.get(TOKENS_NAMES[TEXT])]
+        # An empty or blank customer message still gets features (a sentence vector and
+        # zero token rows), so DIET answers it instead of failing on missing features.
+        featurizable = [
+            message
+            for message in messages
+            if message.get(TEXT) is not None and message.get(TOKENS_NAMES[TEXT]) is not None
+        ]
         if not featurizable:
             return messages
         encoded = self.encoder.encode([message.get(TEXT) for message in featurizable], self.batch_size)

@@ -58,6 +58,7 @@ def stack_env(url: str) -> dict[str, str]:
         ACTIONS_PORT=str(settings().actions_port),
         RASA_PORT=str(settings().rasa_port),
         HF_HUB_OFFLINE="1",
+        MINILM_ONNX_DIR=os.environ.get("MINILM_ONNX_DIR", str(PROJECT_ROOT / ".venv" / "minilm-onnx")),
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONPATH=str(PROJECT_ROOT),
         SQLALCHEMY_SILENCE_UBER_WARNING="1",

@@ -26,6 +26,7 @@ def training_files() -> list[Path]:
     files = [ROOT / "domain.yml", ROOT / "config.yml", ROOT / "requirements" / "rasa.txt"]
     files += sorted((ROOT / "data").rglob("*.yml"))
     files += sorted((ROOT / "components").rglob("*.py"))
+    files += [p for p in [ROOT / ".venv" / "minilm-onnx" / "manifest.json"] if p.exists()]
     return [f for f in files if f.relative_to(ROOT).as_posix() not in NOT_TRAINING_DATA]
 
 
@@ -51,7 +52,13 @@ def main(force: bool = False) -> int:
         print("model is current")
         return 0
     MODELS.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "MINILM_ONNX_DIR": os.environ.get("MINILM_ONNX_DIR", str(ROOT / ".venv" / "minilm-onnx")),
+    }
     args = [str(RASA), "train", "--domain", "domain.yml", "--config", "config.yml", "--data", *data_paths(),
             "--out", "models", "--fixed-model-name", "lotus", "--force"]  # fmt: skip
     print("training the model:", " ".join(args[1:]), flush=True)

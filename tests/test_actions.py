@@ -22,6 +22,7 @@ from actions.booking import (
     ActionBookingDone,
     ValidateBookingForm,
 )
+from actions.dialogue import ActionNo, ActionYes
 from actions.info import ActionAnswerHours, ActionAnswerPrice, ActionAnswerQuestion, ActionHandoff
 from actions.manage import (
     ActionAskCancelConfirmed,
@@ -352,3 +353,40 @@ def test_handoff_and_unknown_questions_give_contact_details(clean_db):
     for action in (ActionHandoff(), ActionAnswerQuestion()):
         _, messages = run(action, make_tracker("talk to a human", intent="request_human", loop=None))
         assert "+84 28 3822 0000" in texts(messages) and "hello@lotusspa.example" in texts(messages)
+
+
+# --- a plain yes or no outside the forms ----------------------------------------------------
+
+
+def _after(action_name: str, slots: dict[str, Any], text: str, intent: str) -> Tracker:
+    """A tracker whose bot turn before `text` was `action_name`."""
+    tracker = make_tracker(text, intent=intent, slots=slots, loop=None)
+    tracker.events[:0] = [
+        {"event": "user", "text": "before", "parse_data": {}},
+        {"event": "action", "name": action_name},
+        {"event": "action", "name": "action_listen"},
+    ]
+    return tracker
+
+
+def test_yes_after_an_offer_starts_the_booking_of_that_slot(clean_db):
+    tracker = make_tracker("is 3pm tomorrow free for a massage", intent="check_availability", loop=None)
+    tracker.slots.update(service="Swedish Massage", when="tomorrow at 3pm")
+    slots, messages = run(ActionCheckAvailability(), tracker)
+    assert "Shall I book it" in texts(messages)
+    assert slots == {"when": at(2, 15).isoformat(), "service": "Swedish Massage", "offer": "book"}
+
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionYes().run(dispatcher, _after("action_check_availability", slots, "yes", "affirm"), DOMAIN))
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["booking_form"]
+    assert not dispatcher.messages
+
+
+def test_yes_without_an_offer_asks_what_they_would_like(clean_db):
+    stale = _after("action_answer_hours", {"offer": "book"}, "yes", "affirm")  # the offer was two turns ago
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionYes().run(dispatcher, stale, DOMAIN))
+    assert not any(e.get("event") == "followup" for e in events)
+    assert "What can I do for you" in texts(dispatcher.messages)
+    _, messages = run(ActionNo(), _after("action_answer_price", {"offer": "book"}, "no", "deny"))
+    assert "anything else" in texts(messages)
