@@ -62,6 +62,7 @@ def stack_env(url: str) -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONPATH=str(PROJECT_ROOT),
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONWARNINGS="ignore",  # Rasa 3.6's dependencies warn about their own deprecations
     )
     return env
 
@@ -146,7 +147,7 @@ def run_shell() -> int:
                 "--port", str(settings().rasa_port)]  # fmt: skip
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the shell
         try:
-            return subprocess.call(args, env=env, cwd=PROJECT_ROOT)
+            return subprocess.call(args, env={**env, "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING")}, cwd=PROJECT_ROOT)
         finally:
             signal.signal(signal.SIGINT, previous)
 

@@ -377,7 +377,9 @@ def test_yes_after_an_offer_starts_the_booking_of_that_slot(clean_db):
     assert slots == {"when": at(2, 15).isoformat(), "service": "Swedish Massage", "offer": "book"}
 
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionYes().run(dispatcher, _after("action_check_availability", slots, "yes", "affirm"), DOMAIN))
+    events = asyncio.run(
+        ActionYes().run(dispatcher, _after("action_check_availability", slots, "yes", "affirm"), DOMAIN)
+    )
     assert [e["name"] for e in events if e["event"] == "followup"] == ["booking_form"]
     assert not dispatcher.messages
 
