@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from actions.booking import (
     ActionBookingDone,
     ValidateBookingForm,
 )
+from actions.business import business
 from actions.dialogue import ActionNo, ActionYes
 from actions.info import ActionAnswerHours, ActionAnswerPrice, ActionAnswerQuestion, ActionHandoff
 from actions.manage import (
@@ -31,6 +33,7 @@ from actions.manage import (
     ValidateCancelForm,
     ValidateRescheduleForm,
 )
+from actions.scheduling import check_start
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
@@ -136,7 +139,11 @@ def test_impossible_times_are_refused_with_the_reason(clean_db, said, problem):
     ask_tracker = make_tracker(said, slots={"service": "Swedish Massage", **slots}, requested="when")
     _, messages = run(ActionAskWhen(), ask_tracker)
     assert problem in texts(messages)
-    assert 1 <= len(messages[0]["buttons"]) <= 5
+    buttons = messages[0]["buttons"]
+    assert len(buttons) == 5  # the business's slots_offered; the week is empty, so all five are there
+    for button in buttons:
+        start = datetime.fromisoformat(json.loads(button["payload"].removeprefix("/inform"))["when"])
+        assert check_start(business(), "Swedish Massage", start, business().now()) is None
 
 
 def test_taken_time_is_refused_and_alternatives_offered(clean_db):
