@@ -203,16 +203,18 @@ class ValidateBookingForm(DateTimeValidation):
         return {}
 
     async def extract_person_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        if tracker.get_slot("person_name"):
+        """A returning customer's name and phone, in one look-up, for whichever of the two is still empty."""
+        missing = [slot for slot in ("person_name", "phone") if not tracker.get_slot(slot)]
+        if not missing:
             return {}
         customer = db.find_customer(tracker.sender_id)
-        return {"person_name": customer.name} if customer and customer.name else {}
+        if customer is None:
+            return {}
+        known = {"person_name": customer.name, "phone": customer.phone}
+        return {slot: known[slot] for slot in missing if known[slot]}
 
     async def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        if not tracker.get_slot("phone"):
-            customer = db.find_customer(tracker.sender_id)
-            if customer and customer.phone:
-                return {"phone": customer.phone}
+        # a remembered phone was filled by extract_person_name, which runs first
         if entity_values(tracker, "phone") or latest_intent(tracker) in NOT_AN_ANSWER:
             return {}
         found = normalise_phone(latest_text(tracker))

@@ -9,7 +9,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -118,10 +118,6 @@ def parse_when(text: str | None, biz: Business, *, search: bool = False) -> time
     except Exception:  # a parser bug must never take the conversation down
         log.exception("time expression could not be read")
         return None
-
-
-def iso_date(day: date) -> str:
-    return day.isoformat()
 
 
 def from_iso(value: Any, biz: Business) -> datetime | None:

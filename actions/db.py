@@ -430,12 +430,3 @@ def reschedule_booking(reference: str, *, starts_at: datetime, ends_at: datetime
             },
         )
         return _fetch_booking(cur, "b.id = %s", (booking.id,))
-
-
-def ping() -> bool:
-    try:
-        with transaction() as cur:
-            cur.execute("SELECT 1")
-        return True
-    except DatabaseUnavailable:
-        return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -37,7 +37,6 @@ class Settings:
     dashboard_port: int
     gateway_port: int
     rasa_url: str
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def embedded_pgdata(self) -> Path:
