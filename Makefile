@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export MINILM_ONNX_DIR := $(CURDIR)/.venv/minilm-onnx
 
-.PHONY: help setup run serve shell test test-unit test-stories validate train lint format bench clean
+.PHONY: help setup index run serve shell test test-unit test-stories validate train lint format bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,9 +26,12 @@ help: ## list the commands
 
 envs: .venv/app/.installed .venv/rasa/.installed .venv/minilm-onnx/manifest.json
 
-setup: envs ## install what is missing: both environments, the database, the trained model
+setup: envs index ## install what is missing: both environments, the database, the knowledge index, the trained model
 	@$(APP) -m scripts.train
 	@$(APP) -m scripts.stack prepare
+
+index: envs ## build the knowledge index if rag/documents changed
+	@$(APP) -m rag build --quiet
 
 train: envs ## train the model if data/, domain.yml or config.yml changed
 	@$(APP) -m scripts.train
@@ -45,12 +48,12 @@ validate: envs ## check the training data and domain
 	@$(RASA) data validate --domain domain.yml --config config.yml --data $$(ls -d data/* | grep -v business.yml) --fail-on-warnings
 
 lint: envs ## ruff checks
-	@.venv/app/bin/ruff check actions scripts tests components
-	@.venv/app/bin/ruff format --check actions scripts tests components
+	@.venv/app/bin/ruff check actions scripts tests components rag deploy
+	@.venv/app/bin/ruff format --check actions scripts tests components rag deploy
 
 format: envs ## ruff format
-	@.venv/app/bin/ruff format actions scripts tests components
-	@.venv/app/bin/ruff check --fix actions scripts tests components
+	@.venv/app/bin/ruff format actions scripts tests components rag deploy
+	@.venv/app/bin/ruff check --fix actions scripts tests components rag deploy
 
 test: setup ## every test: lint, data validation, conversation tests, pytest
 	@$(MAKE) --no-print-directory lint validate test-stories

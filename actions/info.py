@@ -6,7 +6,6 @@ Every fact comes from the business configuration.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -130,16 +129,4 @@ class ActionHandoff(Action):
             text=f"Of course. To talk to a person, {contact_line(biz)} (phone during opening hours: {hours}; "
             f"we answer email within one working day).{manager}"
         )
-        return []
-
-
-class ActionAnswerQuestion(Action):
-    """Questions no intent covers. Answered from the knowledge base where one is built."""
-
-    def name(self) -> str:
-        return "action_answer_question"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        biz = business()
-        dispatcher.utter_message(text=f"Sorry, I can't answer that one yet. Our team can help: {contact_line(biz)}.")
         return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -107,6 +108,7 @@ def action_server(env: dict[str, str], port: int | None = None, log: Path | None
     port = port or settings().actions_port
     log = log or LOGS / "actions.log"
     args = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    env = {**env, "RAG_PRELOAD": "1"}  # the knowledge index and its model load at start, not on the first question
     with child(args, env, log, "action server") as process:
         url = f"http://127.0.0.1:{port}/health"
         wait_until(lambda: requests.get(url, timeout=2).ok, "the action server", process, 120, log)
@@ -152,9 +154,22 @@ def run_shell() -> int:
             signal.signal(signal.SIGINT, previous)
 
 
+DEV_SECRETS = ("MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN", "MESSENGER_PAGE_TOKEN")
+
+
+def dev_secrets(env: dict[str, str]) -> dict[str, str]:
+    """Local values for the secrets that are not set, printed so a developer can sign test payloads."""
+    made = {name: secrets.token_urlsafe(24) for name in DEV_SECRETS if not env.get(name)}
+    for name, value in made.items():
+        say(f"{name}={value}  (generated for this run)")
+    return {**env, **made}
+
+
 def serve() -> int:
+    from deploy.local_gateway import gateway
+
     require_model()
-    env = stack_env(prepare_database())
+    env = dev_secrets(stack_env(prepare_database()))
     stop = {"now": False}
 
     def on_signal(signum, frame):
@@ -166,9 +181,13 @@ def serve() -> int:
         processes = {
             "action server": stack.enter_context(action_server(env)),
             "Rasa server": stack.enter_context(rasa_server(env)),
+            "Messenger gateway": stack.enter_context(gateway(env)),
         }
         say(f"Rasa server:   http://127.0.0.1:{settings().rasa_port}  (REST channel: /webhooks/rest/webhook)")
         say(f"action server: http://127.0.0.1:{settings().actions_port}")
+        say(
+            f"Messenger:     http://127.0.0.1:{settings().gateway_port}/webhook  (Send API -> {env.get('GRAPH_API_URL') or 'Meta'})"
+        )
         say(f"logs:          {LOGS}")
         say("ready")
         while not stop["now"]:

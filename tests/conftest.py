@@ -61,7 +61,7 @@ def project_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def stack(database: str, knowledge_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The real action server and Rasa server (trained model, REST channel, HTTP API) on free ports."""
     from scripts import stack as launcher
 
@@ -70,7 +70,12 @@ def stack(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     logs = tmp_path_factory.mktemp("logs")
     actions_port, rasa_port = free_port(), free_port()
     env = launcher.stack_env(database)
-    env.update(ACTIONS_PORT=str(actions_port), RASA_PORT=str(rasa_port), BOOKING_NOW=PINNED_NOW)
+    env.update(
+        ACTIONS_PORT=str(actions_port),
+        RASA_PORT=str(rasa_port),
+        BOOKING_NOW=PINNED_NOW,
+        RAG_INDEX_DIR=str(knowledge_dir),
+    )
     with (
         launcher.action_server(env, port=actions_port, log=logs / "actions.log"),
         launcher.rasa_server(env, port=rasa_port, log=logs / "rasa.log"),
@@ -80,3 +85,21 @@ def stack(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
             "actions_url": f"http://127.0.0.1:{actions_port}",
             "logs": str(logs),
         }
+
+
+@pytest.fixture(scope="session")
+def knowledge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo business's knowledge index, built once per session in a private folder."""
+    from rag import index as rag_index
+
+    folder = tmp_path_factory.mktemp("rag-index")
+    rag_index.build(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def knowledge(knowledge_dir: Path):
+    """A Knowledge over the session's index (the embedding model is loaded once per session)."""
+    from rag.knowledge import Knowledge
+
+    return Knowledge(knowledge_dir)

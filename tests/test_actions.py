@@ -25,7 +25,7 @@ from actions.booking import (
 )
 from actions.business import business
 from actions.dialogue import ActionNo, ActionYes
-from actions.info import ActionAnswerHours, ActionAnswerPrice, ActionAnswerQuestion, ActionHandoff
+from actions.info import ActionAnswerHours, ActionAnswerPrice, ActionHandoff
 from actions.manage import (
     ActionAskCancelConfirmed,
     ActionListBookings,
@@ -356,10 +356,9 @@ def test_hours_for_a_named_day(clean_db):
     assert "closed" in texts(messages) and "Sunday 6 December" in texts(messages)
 
 
-def test_handoff_and_unknown_questions_give_contact_details(clean_db):
-    for action in (ActionHandoff(), ActionAnswerQuestion()):
-        _, messages = run(action, make_tracker("talk to a human", intent="request_human", loop=None))
-        assert "+84 28 3822 0000" in texts(messages) and "hello@lotusspa.example" in texts(messages)
+def test_handoff_gives_contact_details(clean_db):
+    _, messages = run(ActionHandoff(), make_tracker("talk to a human", intent="request_human", loop=None))
+    assert "+84 28 3822 0000" in texts(messages) and "hello@lotusspa.example" in texts(messages)
 
 
 # --- a plain yes or no outside the forms ----------------------------------------------------

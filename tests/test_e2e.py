@@ -74,3 +74,21 @@ def test_odd_messages_get_a_reply_never_a_crash(stack, message):
     chat = Chat(stack["rasa_url"])
     replies = chat.say(message)
     assert replies and all(r.get("text") or r.get("buttons") for r in replies)
+
+
+def test_a_question_mid_booking_is_answered_from_the_documents_and_the_form_goes_on(stack, clean_db):
+    chat = Chat(stack["rasa_url"])
+    replies = chat.say("I want to book a pedicure on Friday at 2pm")
+    assert "name" in chat.text(replies).lower()
+    replies = chat.say("is there somewhere to park my motorbike?")
+    text = chat.text(replies)
+    assert "basement" in text and "(From: Parking and getting here)" in text
+    assert "name" in text.lower().split("(from: parking and getting here)")[1]  # the form asks again
+    replies = chat.say("Hoa Le")
+    assert "phone" in chat.text(replies).lower()
+
+
+def test_a_question_the_documents_cannot_answer_gets_the_way_to_a_person(stack):
+    chat = Chat(stack["rasa_url"])
+    text = chat.text(chat.say("is there a dress code for the sauna?"))
+    assert "+84 28 3822 0000" in text and "hello@lotusspa.example" in text

@@ -1,0 +1,1 @@
+"""Deployment code: the Messenger connector (AWS Lambda handlers) and the local gateway."""

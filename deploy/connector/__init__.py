@@ -1,0 +1,1 @@
+"""The Messenger connector: plain logic behind the WebhookReceiver and ChatOrchestrator handlers."""

@@ -1,0 +1,118 @@
+"""The connector's settings from the environment, and the Messenger secrets.
+
+Secrets come from Secrets Manager (a JSON secret named by `MESSENGER_SECRET_NAME`, fetched through
+Powertools parameters and cached) when a name is set, else from the environment (local runs, tests).
+AWS endpoints follow boto3's own `AWS_ENDPOINT_URL`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from actions.settings import load_settings as load_app_settings
+
+DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+
+
+class ConfigError(RuntimeError):
+    """A setting or secret is missing or malformed; the message names it, never its value."""
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def _env_number(name: str, default: float, kind: type = float):
+    raw = _env(name)
+    if not raw:
+        return kind(default)
+    try:
+        return kind(raw)
+    except ValueError as err:
+        raise ConfigError(f"setting {name} must be a number, got {raw!r}") from err
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    graph_api_url: str
+    rasa_url: str
+    queue_url: str
+    idempotency_table: str
+    profiles_table: str
+    secret_name: str
+    # must equal the queue's redrive `maxReceiveCount`: the receive that apologises before the dead-letter queue
+    max_receive_count: int
+    retry_attempts: int
+    retry_base_delay: float
+    retry_max_delay: float
+    rasa_timeout: float
+    graph_timeout: float
+    profile_ttl_seconds: int
+    idempotency_ttl_seconds: int
+    secrets_max_age: int
+
+
+def load_settings() -> ConnectorSettings:
+    return ConnectorSettings(
+        graph_api_url=_env("GRAPH_API_URL", DEFAULT_GRAPH_API_URL).rstrip("/"),
+        rasa_url=load_app_settings().rasa_url.rstrip("/"),
+        queue_url=_env("MESSAGES_QUEUE_URL"),
+        idempotency_table=_env("IDEMPOTENCY_TABLE", "lotus-idempotency"),
+        profiles_table=_env("PROFILES_TABLE", "lotus-profiles"),
+        secret_name=_env("MESSENGER_SECRET_NAME"),
+        max_receive_count=_env_number("MAX_RECEIVE_COUNT", 5, int),
+        retry_attempts=_env_number("RETRY_ATTEMPTS", 4, int),
+        retry_base_delay=_env_number("RETRY_BASE_DELAY", 0.5),
+        retry_max_delay=_env_number("RETRY_MAX_DELAY", 8.0),
+        rasa_timeout=_env_number("RASA_TIMEOUT", 20.0),
+        graph_timeout=_env_number("GRAPH_TIMEOUT", 10.0),
+        profile_ttl_seconds=_env_number("PROFILE_TTL_SECONDS", 7 * 24 * 3600, int),
+        idempotency_ttl_seconds=_env_number("IDEMPOTENCY_TTL_SECONDS", 2 * 24 * 3600, int),
+        secrets_max_age=_env_number("SECRETS_MAX_AGE", 300, int),
+    )
+
+
+@lru_cache(maxsize=1)
+def settings() -> ConnectorSettings:
+    """The process-wide connector settings, read once per cold start."""
+    return load_settings()
+
+
+@dataclass(frozen=True)
+class MessengerSecrets:
+    app_secret: str = field(repr=False)
+    verify_token: str = field(repr=False)
+    page_token: str = field(repr=False)
+
+
+# the keys of the JSON secret, and the environment variables of a local run
+SECRET_KEYS = {
+    "app_secret": "MESSENGER_APP_SECRET",
+    "verify_token": "MESSENGER_VERIFY_TOKEN",
+    "page_token": "MESSENGER_PAGE_TOKEN",
+}
+
+
+def load_secrets(conf: ConnectorSettings | None = None) -> MessengerSecrets:
+    """The Messenger secrets: cached from Secrets Manager when a secret name is set, else the environment."""
+    conf = conf or settings()
+    if conf.secret_name:
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            raw = parameters.get_secret(conf.secret_name, transform="json", max_age=conf.secrets_max_age)
+        except parameters.exceptions.GetParameterError as err:
+            raise ConfigError(f"cannot read the secret {conf.secret_name!r}") from err
+        if not isinstance(raw, dict):
+            raise ConfigError(f"the secret {conf.secret_name!r} must be a JSON object")
+        values = {key: str(raw.get(key) or raw.get(env_name) or "") for key, env_name in SECRET_KEYS.items()}
+        source = f"secret {conf.secret_name!r}"
+    else:
+        values = {key: _env(env_name) for key, env_name in SECRET_KEYS.items()}
+        source = "the environment"
+    missing = [SECRET_KEYS[key] for key, value in values.items() if not value]
+    if missing:
+        raise ConfigError(f"missing from {source}: {', '.join(missing)}")
+    return MessengerSecrets(**values)

@@ -1,0 +1,260 @@
+"""The ChatOrchestrator: one queued customer message -> Rasa -> Send API replies, exactly once.
+
+Idempotency (Powertools, DynamoDB) at three levels, all keyed on the message id:
+- the whole message: a redelivered, answered message is skipped;
+- the Rasa turn: a retry after a failed reply never asks Rasa twice (its answer is stored);
+- each Send API message of the reply: a retry sends only what was not sent yet.
+Transient failures are retried here with backoff; then the record fails back to the queue. On the receive
+that reaches the queue's `maxReceiveCount` the customer gets one short apology before the message goes
+to the dead-letter queue (the apology is idempotent too, so never two).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, Json
+
+from deploy.connector import config, rasa_client
+from deploy.connector.events import ChatMessage
+from deploy.connector.graph import GraphClient, GraphError, GraphRejected, GraphUnavailable
+from deploy.connector.profiles import ProfileStore
+from deploy.connector.responses import to_send_api_all
+from deploy.connector.retry import RetryPolicy, call_with_retries
+
+logger = Logger(service="messenger-connector", child=True)
+
+TEXT_ONLY = "Sorry, I can only read text messages. Could you type what you need?"
+APOLOGY = "Sorry, something went wrong on our side and I couldn't answer your last message. Please try again."
+
+AskRasa = Callable[[str, str, dict[str, Any]], list[dict[str, Any]]]
+
+
+class ChatRecord(SqsRecordModel):
+    """An SQS record whose body is a queued customer message."""
+
+    body: Json[ChatMessage]  # type: ignore[assignment]
+
+
+class Delivery(BaseModel):
+    """One Send API message of a reply; `key` (mid#index) makes sending it exactly-once."""
+
+    key: str
+    psid: str
+    message: dict[str, Any]
+
+
+class ChatOrchestrator:
+    def __init__(
+        self,
+        graph: GraphClient,
+        profiles: ProfileStore,
+        ask_rasa: AskRasa,
+        persistence: Callable[[], BasePersistenceLayer],
+        rasa_policy: RetryPolicy,
+        max_receive_count: int,
+        idempotency_ttl_seconds: int = 2 * 24 * 3600,
+    ):
+        self.graph = graph
+        self.profiles = profiles
+        self.ask_rasa = ask_rasa
+        self.rasa_policy = rasa_policy
+        self.max_receive_count = max_receive_count
+        by_mid = IdempotencyConfig(event_key_jmespath="mid", expires_after_seconds=idempotency_ttl_seconds)
+        by_key = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=idempotency_ttl_seconds)
+        self._configs = (by_mid, by_key)
+
+        # each idempotent function gets its own persistence layer: Powertools configures it per function
+        def once(function: Callable, conf: IdempotencyConfig, argument: str, prefix: str) -> Callable:
+            store = persistence()
+            return idempotent_function(
+                data_keyword_argument=argument, persistence_store=store, config=conf, key_prefix=prefix
+            )(function)
+
+        self._answer_once = once(self._answer, by_mid, "message", "message")
+        self._rasa_turn_once = once(self._rasa_turn, by_mid, "message", "rasa-turn")
+        self._deliver_once = once(self._deliver, by_key, "delivery", "send")
+
+    # --- the Lambda's batch -------------------------------------------------------------------------
+
+    def handle_batch(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """SQS batch in, partial batch failures out; a failed message also holds back its customer's later ones."""
+        for conf in self._configs:
+            conf.register_lambda_context(context)
+        processor = SqsFifoPartialProcessor(model=ChatRecord, skip_group_on_error=True)  # per batch: holds its state
+        return process_partial_response(
+            event=event, record_handler=self.handle_record, processor=processor, context=context
+        )
+
+    def handle_record(self, record: ChatRecord) -> None:
+        message = record.body
+        receives = int(record.attributes.ApproximateReceiveCount or "1")
+        try:
+            self._answer_once(message=message)
+        except IdempotencyAlreadyInProgressError:
+            logger.info("message in progress elsewhere", mid=message.mid, psid=message.psid)
+            raise
+        except Exception as err:
+            final = receives >= self.max_receive_count
+            logger.warning(
+                "message failed",
+                mid=message.mid,
+                psid=message.psid,
+                receives=receives,
+                final=final,
+                error=_describe(err),
+            )
+            if final:
+                self.apologise(message)
+            raise
+
+    # --- one message --------------------------------------------------------------------------------
+
+    def _answer(self, message: ChatMessage) -> dict[str, Any]:
+        started = time.monotonic()
+        self._sender_action(message.psid, "mark_seen")
+        if message.kind == "unsupported":
+            self._send_all(message, [{"text": TEXT_ONLY}])
+            logger.info("answered unsupported message", mid=message.mid, psid=message.psid)
+            return {"replies": 1}
+        self._sender_action(message.psid, "typing_on")
+        try:
+            responses = self._rasa_turn_once(message=message)
+        except rasa_client.RasaUnavailable:
+            raise
+        except rasa_client.RasaError as err:
+            logger.error("rasa refused the message", mid=message.mid, psid=message.psid, error=str(err))
+            self.apologise(message)
+            return {"replies": 0, "refused": True}
+        rasa_ms = round((time.monotonic() - started) * 1000)
+        outgoing = to_send_api_all(responses)
+        sent = self._send_all(message, outgoing)
+        logger.info(
+            "answered",
+            mid=message.mid,
+            psid=message.psid,
+            kind=message.kind,
+            replies=sent,
+            rasa_ms=rasa_ms,
+            total_ms=round((time.monotonic() - started) * 1000),
+        )
+        return {"replies": sent}
+
+    def _rasa_turn(self, message: ChatMessage) -> list[dict[str, Any]]:
+        metadata: dict[str, Any] = {"page_id": message.page_id, "timestamp": message.timestamp}
+        first_name = self.first_name(message.psid)
+        if first_name:
+            metadata["first_name"] = first_name
+
+        def note(retry: int, err: BaseException) -> None:
+            logger.warning("rasa call retried", mid=message.mid, retry=retry, error=str(err))
+
+        return call_with_retries(
+            lambda: self.ask_rasa(message.psid, message.text, metadata),
+            self.rasa_policy,
+            (rasa_client.RasaUnavailable,),
+            on_retry=note,
+        )
+
+    def first_name(self, psid: str) -> str | None:
+        """The cached first name; on first contact fetched from the Graph API and cached (also when unknown)."""
+        cached = self.profiles.lookup(psid)
+        if cached is not None:
+            return cached or None
+        try:
+            name = self.graph.first_name(psid)
+        except GraphUnavailable as err:
+            logger.warning("profile unavailable", psid=psid, error=_describe(err))
+            return None  # not cached: the next message tries again
+        except GraphRejected as err:
+            logger.warning("profile refused", psid=psid, code=err.code, subcode=err.subcode)
+            name = None
+        self.profiles.save(psid, name or "")
+        return name
+
+    def _send_all(self, message: ChatMessage, outgoing: list[dict[str, Any]]) -> int:
+        """Send in order; a permanent refusal stops the reply (logged), a transient one fails the message."""
+        sent = 0
+        for index, body in enumerate(outgoing):
+            delivery = Delivery(key=f"{message.mid}#{index}", psid=message.psid, message=body)
+            try:
+                self._deliver_once(delivery=delivery)
+            except GraphRejected as err:
+                logger.error(
+                    "send refused",
+                    mid=message.mid,
+                    psid=message.psid,
+                    status=err.status,
+                    code=err.code,
+                    subcode=err.subcode,
+                )
+                return sent
+            sent += 1
+        return sent
+
+    def _deliver(self, delivery: Delivery) -> dict[str, Any]:
+        result = self.graph.send_message(delivery.psid, delivery.message)
+        return {"message_id": result.get("message_id")}
+
+    def apologise(self, message: ChatMessage) -> None:
+        """One short apology per message, whatever happens; never raises."""
+        delivery = Delivery(key=f"{message.mid}#apology", psid=message.psid, message={"text": APOLOGY})
+        try:
+            self._deliver_once(delivery=delivery)
+            logger.info("apology sent", mid=message.mid, psid=message.psid)
+        except Exception as err:
+            logger.error("apology failed", mid=message.mid, psid=message.psid, error=_describe(err))
+
+    def _sender_action(self, psid: str, action: str) -> None:
+        try:
+            self.graph.sender_action(psid, action)
+        except GraphError as err:
+            logger.info("sender action failed", psid=psid, action=action, status=err.status, code=err.code)
+
+
+def _describe(err: BaseException) -> str:
+    """An error for the logs: our own exception texts carry no customer text and no secret."""
+    if isinstance(err, (GraphError, rasa_client.RasaError)):
+        return f"{type(err).__name__}: {err}"
+    return type(err).__name__
+
+
+@lru_cache(maxsize=1)
+def orchestrator() -> ChatOrchestrator:
+    """The orchestrator of this process (one per Lambda cold start), from the settings and secrets."""
+    conf = config.settings()
+    policy = RetryPolicy(conf.retry_attempts, conf.retry_base_delay, conf.retry_max_delay)
+    graph = GraphClient(
+        conf.graph_api_url, lambda: config.load_secrets(conf).page_token, policy=policy, timeout=conf.graph_timeout
+    )
+
+    def ask_rasa(sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        return rasa_client.send_message(conf.rasa_url, sender, text, metadata, timeout=conf.rasa_timeout)
+
+    return ChatOrchestrator(
+        graph=graph,
+        profiles=ProfileStore(conf.profiles_table, conf.profile_ttl_seconds),
+        ask_rasa=ask_rasa,
+        persistence=lambda: DynamoDBPersistenceLayer(table_name=conf.idempotency_table),
+        rasa_policy=policy,
+        max_receive_count=conf.max_receive_count,
+        idempotency_ttl_seconds=conf.idempotency_ttl_seconds,
+    )
+
+
+def handle_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry: an SQS batch in, `batchItemFailures` out."""
+    return orchestrator().handle_batch(event, context)

@@ -1,0 +1,49 @@
+"""The one client for Rasa's REST channel (`/webhooks/rest/webhook`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+DEFAULT_TIMEOUT = 15.0
+
+
+class RasaError(Exception):
+    """Rasa answered in a way a retry will not fix (4xx other than 429, a body that is not a list)."""
+
+
+class RasaUnavailable(RasaError):
+    """Rasa could not answer now (connection error, timeout, 429, 5xx); worth retrying."""
+
+
+def send_message(
+    rasa_url: str,
+    sender: str,
+    text: str,
+    metadata: dict[str, Any] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    session: requests.Session | None = None,
+) -> list[dict[str, Any]]:
+    """Send one customer message to Rasa and return its responses (dicts with text, buttons, image, custom)."""
+    body: dict[str, Any] = {"sender": sender, "message": text}
+    if metadata:
+        body["metadata"] = metadata
+    url = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
+    try:
+        response = (session or requests).post(url, json=body, timeout=timeout)
+    except (requests.ConnectionError, requests.Timeout) as err:
+        raise RasaUnavailable(f"Rasa unreachable at {url}: {type(err).__name__}") from err
+    except requests.RequestException as err:
+        raise RasaError(f"request to Rasa at {url} could not be made: {type(err).__name__}") from err
+    if response.status_code == 429 or response.status_code >= 500:
+        raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
+    if response.status_code >= 400:
+        raise RasaError(f"Rasa answered HTTP {response.status_code}")
+    try:
+        messages = response.json()
+    except ValueError as err:
+        raise RasaError("Rasa answered with a body that is not JSON") from err
+    if not isinstance(messages, list):
+        raise RasaError("Rasa answered with JSON that is not a list of messages")
+    return [m for m in messages if isinstance(m, dict)]

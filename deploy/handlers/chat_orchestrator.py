@@ -1,0 +1,12 @@
+"""ChatOrchestrator Lambda (SQS FIFO event source with ReportBatchItemFailures)."""
+
+from aws_lambda_powertools import Logger
+
+from deploy.connector.orchestrator import handle_event
+
+logger = Logger(service="messenger-connector")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: object) -> dict:
+    return handle_event(event, context)

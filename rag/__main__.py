@@ -1,0 +1,94 @@
+"""The knowledge index from the command line.
+
+python -m rag build            # build or refresh the index (only changed documents are embedded)
+python -m rag query "..."      # the best passages and the answer the assistant would give
+python -m rag stats            # what the index holds
+python -m rag eval [--sweep]   # recall@1/@3, MRR and abstention on the calibration sets
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from rag import index as rag_index  # noqa: E402
+from rag.chunking import DocumentError  # noqa: E402
+from rag.knowledge import EmptyQuestion, Knowledge  # noqa: E402
+
+
+def build(args: argparse.Namespace) -> int:
+    report = rag_index.build(progress=not args.quiet)
+    print(
+        f"index {report['version']}: {report['document_count']} documents, {report['chunk_count']} chunks "
+        f"({report['embedded']} embedded now) in {report['seconds']:.1f} s -> {report['folder']}"
+    )
+    return 0
+
+
+def query(args: argparse.Namespace) -> int:
+    knowledge = Knowledge()
+    try:
+        found = knowledge.retrieve(args.question, args.k)
+        answer = knowledge.answer(args.question)
+    except EmptyQuestion:
+        print("error: the question is empty", file=sys.stderr)
+        return 2
+    for hit in found.hits:
+        print(f"{hit.score:.3f}  {hit.chunk.id}  [{hit.chunk.title}]\n       {hit.chunk.text}")
+    print(f"\nconfidence {found.confidence:.3f} (threshold {knowledge.min_score:.2f})")
+    print(
+        f"answer: {answer.text} (from: {answer.title})"
+        if answer
+        else "answer: none (the assistant says it doesn't know)"
+    )
+    return 0
+
+
+def stats(args: argparse.Namespace) -> int:
+    print(json.dumps(rag_index.status(), indent=2))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from rag.evaluation import evaluate as run
+
+    knowledge = Knowledge()
+    thresholds = [round(0.36 + 0.02 * i, 2) for i in range(11)] if args.sweep else None
+    reports = run(knowledge, thresholds)
+    if args.sweep:
+        print("threshold  answered  precision  abstention")
+        for r in reports:
+            print(f"{r.threshold:9.2f}  {r.answered:8.3f}  {r.precision:9.3f}  {r.abstention:10.3f}")
+    else:
+        print("\n".join(reports[0].lines()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag", description="The knowledge index.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="build or refresh the index")
+    build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    query_parser = commands.add_parser("query", help="search the index")
+    query_parser.add_argument("question")
+    query_parser.add_argument("-k", type=int, default=3, help="passages to show")
+    commands.add_parser("stats", help="what the index holds")
+    eval_parser = commands.add_parser("eval", help="retrieval quality on the calibration sets")
+    eval_parser.add_argument("--sweep", action="store_true", help="answered/precision/abstention per threshold")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return {"build": build, "query": query, "stats": stats, "eval": evaluate}[args.command](args)
+    except (rag_index.IndexMissing, rag_index.IndexCorrupt, DocumentError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Ingest and chunk: Markdown knowledge files -> documents -> chunks with stable ids.
+
+A document is one Markdown file with a `# Title`. It is cut at its `## ` headings;
+a section longer than `MAX_CHUNK_CHARS` is cut again between sentences, in windows
+that share `OVERLAP_SENTENCES` sentence with the previous window. A chunk never
+ends mid-sentence, and its id (`<file stem>/<heading slug>/<n>`) depends only on
+the document's text, so an unchanged document keeps its ids across rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_CHUNK_CHARS = 600
+OVERLAP_SENTENCES = 1
+
+# A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket,
+# except after these abbreviations.
+_ABBREVIATIONS = ("Mr.", "Mrs.", "Ms.", "Dr.", "St.", "e.g.", "i.e.", "etc.", "approx.", "No.", "vs.")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”')\]]?\s+(?=[\"“'(\[]?[A-Z0-9$])")
+
+
+class DocumentError(ValueError):
+    """A knowledge file that cannot be read as a document."""
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str  # file name relative to the documents folder
+    title: str
+    checksum: str  # sha256 of the file's bytes
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    source: str
+    title: str
+    heading: str
+    text: str
+
+    @property
+    def embedding_text(self) -> str:
+        """What is embedded: the text in the context of its title and heading."""
+        return f"{self.title}. {self.heading}. {self.text}" if self.heading else f"{self.title}. {self.text}"
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, keeping abbreviations such as "Ms." and "e.g." inside."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    protected = text
+    for i, abbreviation in enumerate(_ABBREVIATIONS):
+        protected = protected.replace(abbreviation, f"\x00{i}\x00")
+    parts = _SENTENCE_END.split(protected)
+    sentences = []
+    for part in parts:
+        for i, abbreviation in enumerate(_ABBREVIATIONS):
+            part = part.replace(f"\x00{i}\x00", abbreviation)
+        if part.strip():
+            sentences.append(part.strip())
+    return sentences
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def parse_document(source: str, data: bytes) -> Document:
+    """One Markdown file: `# Title`, then text under `## ` headings (text before the first heading is kept)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DocumentError(f"{source}: not UTF-8 text ({err})") from err
+    title = ""
+    sections: list[Section] = []
+    heading, lines = "", []
+
+    def close() -> None:
+        body = "\n".join(lines).strip()
+        if body:
+            sections.append(Section(heading, body))
+
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("# ") and not title:
+            title = stripped[2:].strip()
+        elif stripped.startswith("## "):
+            close()
+            heading, lines = stripped[3:].strip(), []
+        else:
+            lines.append(line)
+    close()
+    if not title:
+        raise DocumentError(f"{source}: a knowledge document starts with a title line ('# Title')")
+    if not sections:
+        raise DocumentError(f"{source}: the document '{title}' has no text")
+    return Document(source=source, title=title, checksum=checksum(data), sections=tuple(sections))
+
+
+def read_documents(folder: Path) -> list[Document]:
+    """Every `*.md` file of the folder, in name order."""
+    if not folder.is_dir():
+        raise DocumentError(f"no knowledge folder at {folder}")
+    documents = [parse_document(path.name, path.read_bytes()) for path in sorted(folder.glob("*.md"))]
+    if not documents:
+        raise DocumentError(f"no knowledge documents (*.md) in {folder}")
+    return documents
+
+
+def _windows(sentences: list[str], max_chars: int, overlap: int) -> list[list[str]]:
+    windows: list[list[str]] = []
+    current: list[str] = []
+    for sentence in sentences:
+        if current and len(" ".join([*current, sentence])) > max_chars:
+            windows.append(current)
+            current = current[-overlap:] if overlap else []
+            if current and len(" ".join([*current, sentence])) > max_chars:
+                current = []
+        current.append(sentence)
+    if current:
+        windows.append(current)
+    return windows
+
+
+def chunk_document(
+    document: Document, max_chars: int = MAX_CHUNK_CHARS, overlap: int = OVERLAP_SENTENCES
+) -> list[Chunk]:
+    stem = Path(document.source).stem
+    chunks: list[Chunk] = []
+    seen: dict[str, int] = {}
+    for section in document.sections:
+        base = f"{stem}/{slug(section.heading or document.title)}"
+        seen[base] = seen.get(base, 0) + 1
+        if seen[base] > 1:  # two sections with one heading
+            base = f"{base}-{seen[base]}"
+        paragraphs = [p for p in re.split(r"\n\s*\n", section.text) if p.strip()]
+        sentences = [s for p in paragraphs for s in split_sentences(_plain(p))]
+        for n, window in enumerate(_windows(sentences, max_chars, overlap), start=1):
+            chunks.append(Chunk(f"{base}/{n}", document.source, document.title, section.heading, " ".join(window)))
+    return chunks
+
+
+def _plain(markdown: str) -> str:
+    """Markdown list markers, emphasis and table pipes out; the words stay."""
+    lines = []
+    for line in markdown.splitlines():
+        line = re.sub(r"^\s*([-*+]|\d+\.)\s+", "", line)
+        line = line.replace("|", " ").replace("**", "").replace("__", "")
+        if re.fullmatch(r"[\s:-]*", line):
+            continue
+        lines.append(line.strip())
+    return " ".join(lines)

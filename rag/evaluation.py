@@ -1,0 +1,88 @@
+"""Retrieval quality on the calibration sets in tests/data/.
+
+- in-domain questions with the document that answers them: recall@1, recall@3, MRR, the share
+  answered (confidence at or above the threshold) and, of those, answered from the right document;
+- questions the documents cannot answer: the share the assistant abstains on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from actions.settings import PROJECT_ROOT
+from rag.knowledge import Knowledge
+
+QUESTIONS_FILE = PROJECT_ROOT / "tests" / "data" / "rag_questions.yml"
+UNANSWERABLE_FILE = PROJECT_ROOT / "tests" / "data" / "rag_unanswerable.txt"
+RANK_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Report:
+    threshold: float
+    questions: int
+    recall_at_1: float
+    recall_at_3: float
+    mrr: float
+    answered: float  # share of in-domain questions answered
+    precision: float  # of those answered, the share answered from the right document
+    unanswerable: int
+    abstention: float  # share of unanswerable questions the assistant declines
+
+    def lines(self) -> list[str]:
+        return [
+            f"in-domain questions: {self.questions}",
+            f"  recall@1 {self.recall_at_1:.3f}   recall@3 {self.recall_at_3:.3f}   MRR {self.mrr:.3f}",
+            f"  answered {self.answered:.3f}   answer precision {self.precision:.3f}   (threshold {self.threshold:.2f})",
+            f"unanswerable questions: {self.unanswerable}",
+            f"  abstention {self.abstention:.3f}",
+        ]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    sources: list[str]  # distinct source documents, best first
+    confidence: float
+
+
+def load_questions(path: Path = QUESTIONS_FILE) -> list[tuple[str, str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(row["question"], row["source"]) for row in data["questions"]]
+
+
+def load_unanswerable(path: Path = UNANSWERABLE_FILE) -> list[str]:
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def rank(knowledge: Knowledge, question: str) -> Ranking:
+    found = knowledge.retrieve(question, RANK_DEPTH)
+    return Ranking(list(dict.fromkeys(hit.chunk.source for hit in found.hits)), found.confidence)
+
+
+def score(rankings: list[tuple[Ranking, str]], declines: list[Ranking], threshold: float) -> Report:
+    """The report for rankings of in-domain questions (with their expected source) and of unanswerable ones."""
+    ranks = [r.sources.index(source) + 1 if source in r.sources else 0 for r, source in rankings]
+    answered = [(r, n) for (r, _), n in zip(rankings, ranks, strict=True) if r.confidence >= threshold]
+    count = len(rankings)
+    return Report(
+        threshold=threshold,
+        questions=count,
+        recall_at_1=sum(n == 1 for n in ranks) / count,
+        recall_at_3=sum(1 <= n <= 3 for n in ranks) / count,
+        mrr=sum(1 / n for n in ranks if n) / count,
+        answered=len(answered) / count,
+        precision=sum(n == 1 for _, n in answered) / len(answered) if answered else 0.0,
+        unanswerable=len(declines),
+        abstention=sum(r.confidence < threshold for r in declines) / len(declines),
+    )
+
+
+def evaluate(knowledge: Knowledge, thresholds: list[float] | None = None) -> list[Report]:
+    """Reports on the calibration sets, at the configured threshold or at each of `thresholds`."""
+    rankings = [(rank(knowledge, q), source) for q, source in load_questions()]
+    declines = [rank(knowledge, q) for q in load_unanswerable()]
+    return [score(rankings, declines, t) for t in (thresholds or [knowledge.min_score])]

@@ -1,0 +1,187 @@
+"""Query: questions in, passages and short answers out, from an index that can be rebuilt under it.
+
+`Knowledge` loads the index once and, before each query, compares the manifest on disk with the
+loaded version (a `stat` in the common case): a rebuilt index is picked up without a restart. A
+missing index is built on demand; a damaged one is rebuilt. Queries running meanwhile keep the
+index they started with, which is immutable.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag import index as rag_index
+from rag.chunking import split_sentences
+from rag.config import rag_settings
+from rag.embedding import Embedder, shared_embedder
+from rag.lexical import words
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+TOP_K = 3
+CANDIDATES = 20  # nearest chunks by embedding, reordered with word overlap
+LEXICAL_WEIGHT = 0.2
+VOCABULARY_WEIGHT = 0.1
+SENTENCE_MARGIN = 0.12  # sentences this close to the best one join the answer
+
+
+class EmptyQuestion(ValueError):
+    """Nothing to look up."""
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    hits: list[rag_index.Hit]  # best first
+    confidence: float  # the best hit's score plus the share of the question's words the documents use
+    query: np.ndarray
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # a few sentences of the best passage, at most `max_answer_chars`
+    title: str  # the source document's title
+    source: str
+    score: float
+
+
+def clean_question(question: str | None) -> str:
+    """Whitespace folded, cut to `MAX_QUESTION_CHARS`; raises EmptyQuestion when nothing is left."""
+    text = " ".join((question or "").split())
+    if not text:
+        raise EmptyQuestion("the question is empty")
+    return text[:MAX_QUESTION_CHARS]
+
+
+class Knowledge:
+    def __init__(
+        self,
+        folder: Path | None = None,
+        documents_dir: Path | None = None,
+        embedder: Embedder | None = None,
+        min_score: float | None = None,
+    ) -> None:
+        self.folder = Path(folder) if folder else rag_settings().index_dir
+        self.documents_dir = documents_dir
+        self.embedder = embedder or shared_embedder()
+        self.min_score = rag_settings().min_score if min_score is None else min_score
+        self._loaded: rag_index.KnowledgeIndex | None = None
+        self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the manifest last checked
+        self._lock = threading.Lock()
+
+    def _manifest_stamp(self) -> tuple[int, int] | None:
+        try:
+            info = (self.folder / rag_index.MANIFEST_FILE).stat()
+        except FileNotFoundError:
+            return None
+        return (info.st_mtime_ns, info.st_size)
+
+    def current(self) -> rag_index.KnowledgeIndex:
+        """The index to search now: reloaded when the manifest changed, built when missing or damaged."""
+        stamp = self._manifest_stamp()
+        loaded = self._loaded
+        if loaded is not None and stamp == self._seen:
+            return loaded
+        with self._lock:
+            stamp = self._manifest_stamp()
+            if self._loaded is not None and stamp == self._seen:
+                return self._loaded
+            self._loaded = self._load_or_build()
+            self._seen = self._manifest_stamp()
+            return self._loaded
+
+    def _load_or_build(self) -> rag_index.KnowledgeIndex:
+        for attempt in range(3):
+            try:
+                fresh = rag_index.load(self.folder)
+                if self._loaded is None or fresh.version != self._loaded.version:
+                    log.info("knowledge index loaded: version %s, %d chunks", fresh.version, len(fresh.chunks))
+                return fresh
+            except rag_index.IndexMissing:
+                log.warning("no knowledge index at %s: building it now", self.folder)
+            except rag_index.IndexCorrupt as err:
+                if attempt == 0:  # a build may be replacing the files right now: look again
+                    threading.Event().wait(0.2)
+                    continue
+                log.error("knowledge index unreadable (%s): rebuilding it", err)
+                if (self.folder / rag_index.MANIFEST_FILE).exists():
+                    (self.folder / rag_index.MANIFEST_FILE).unlink(missing_ok=True)
+            rag_index.build(self.folder, self.documents_dir, self.embedder)
+        return rag_index.load(self.folder)
+
+    def retrieve(self, question: str, k: int = TOP_K) -> Retrieval:
+        """The k best chunks: nearest by embedding, then reordered with word overlap."""
+        text = clean_question(question)
+        knowledge = self.current()
+        query = self.embedder.embed([text])[0]
+        question_words = words(text)
+        lexicon = knowledge.lexicon
+        hits = [
+            rag_index.Hit(
+                hit.chunk, hit.score + LEXICAL_WEIGHT * lexicon.coverage(question_words, hit.position), hit.position
+            )
+            for hit in knowledge.search(query, max(k, CANDIDATES))
+        ]
+        hits.sort(key=lambda hit: -hit.score)
+        confidence = hits[0].score + VOCABULARY_WEIGHT * lexicon.known_share(question_words) if hits else 0.0
+        return Retrieval(hits[:k], confidence, query)
+
+    def search(self, question: str, k: int = TOP_K) -> list[rag_index.Hit]:
+        return self.retrieve(question, k).hits
+
+    def answer(self, question: str) -> Answer | None:
+        """The few most relevant sentences and their source, or None when the documents don't answer it."""
+        found = self.retrieve(question)
+        if not found.hits or found.confidence < self.min_score:
+            return None
+        best = found.hits[0]
+        return Answer(
+            text=self._best_sentences(found.query, best.chunk.text),
+            title=best.chunk.title,
+            source=best.chunk.source,
+            score=round(found.confidence, 4),
+        )
+
+    def _best_sentences(self, query: np.ndarray, passage: str) -> str:
+        sentences = split_sentences(passage)
+        limit = rag_settings().max_answer_chars
+        if len(sentences) <= 1:
+            return _cut(passage, limit)
+        scores = self.embedder.embed(sentences) @ query
+        best = float(scores.max())
+        ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
+        chosen: list[int] = []
+        for i in ranked:
+            if scores[i] < best - SENTENCE_MARGIN and chosen:
+                break
+            if len(" ".join(sentences[j] for j in sorted([*chosen, i]))) > limit and chosen:
+                continue
+            chosen.append(i)
+        return _cut(" ".join(sentences[i] for i in sorted(chosen)), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    cut = cut[: cut.rfind(" ")] if " " in cut else cut
+    return re.sub(r"[,;:\s]+$", "", cut) + "…"
+
+
+_shared: Knowledge | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_knowledge() -> Knowledge:
+    """The process's one Knowledge over the configured index."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Knowledge()
+        return _shared

@@ -1,0 +1,72 @@
+"""The action that answers open questions from the knowledge index."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from actions import knowledge as knowledge_action
+from actions.knowledge import ActionAnswerQuestion
+from rag import knowledge as rag_knowledge
+from rag.config import rag_settings
+from rag.knowledge import Knowledge
+from tests.test_actions import make_tracker, run, texts
+
+
+@pytest.fixture
+def index(knowledge, monkeypatch):
+    """The action server's Knowledge is the session's index."""
+    monkeypatch.setattr(rag_knowledge, "_shared", knowledge)
+    return knowledge
+
+
+def ask(text: str, intent: str = "ask_question", loop: str | None = None) -> str:
+    _, messages = run(ActionAnswerQuestion(), make_tracker(text, intent=intent, loop=loop))
+    assert len(messages) == 1
+    return texts(messages)
+
+
+def test_a_question_gets_the_relevant_sentences_and_the_source_title(index):
+    reply = ask("is the facial safe if I'm allergic to nuts?")
+    assert "nut-free" in reply and "(From: Health, allergies and skin conditions)" in reply
+    assert len(reply) <= 640 + len("\n(From: Health, allergies and skin conditions)")
+    reply = ask("where do I leave my motorbike?")
+    assert "basement" in reply and "Le Loi" in reply and "(From: Parking and getting here)" in reply
+
+
+def test_an_unanswerable_question_says_so_and_offers_a_person(index):
+    reply = ask("what's the best sushi place in town?")
+    assert "don't know" in reply and "+84 28 3822 0000" in reply and "hello@lotusspa.example" in reply
+    assert "From:" not in reply
+
+
+def test_an_unclear_message_is_answered_when_the_documents_know(index):
+    reply = ask("gift vouchers??", intent="nlu_fallback")
+    assert "Gift cards" in reply and "$20" in reply
+    reply = ask("zzkk frobnicate the wug", intent="nlu_fallback")
+    assert "not sure I understood" in reply and "+84 28 3822 0000" in reply
+
+
+def test_a_button_payload_or_empty_text_is_not_looked_up(index, monkeypatch):
+    monkeypatch.setattr(knowledge_action, "look_up", lambda question: pytest.fail("looked up"))
+    assert "+84 28 3822 0000" in ask("/ask_question")
+    assert "+84 28 3822 0000" in ask("   ")
+
+
+def test_a_question_during_the_booking_form_leaves_the_form_to_ask_again(index):
+    events, messages = run(
+        ActionAnswerQuestion(),
+        make_tracker("what is the wifi password?", intent="ask_question", loop="booking_form", requested="when"),
+    )
+    assert events == {} and "LotusGuest" in texts(messages)
+
+
+def test_a_broken_index_still_gets_a_reply(tmp_path, monkeypatch):
+    documents = tmp_path / "documents"
+    shutil.copytree(rag_settings().documents_dir, documents)
+    broken = Knowledge(tmp_path / "index", documents)
+    monkeypatch.setattr(rag_knowledge, "_shared", broken)
+    shutil.rmtree(documents)  # the index can neither load nor be built
+    reply = ask("is there parking?")
+    assert "don't know" in reply and "+84 28 3822 0000" in reply
