@@ -24,7 +24,11 @@ help: ## list the commands
 .venv/minilm-onnx/manifest.json: .venv/app/.installed components/export_minilm.py
 	@$(APP) -m components.export_minilm .venv/minilm-onnx
 
-envs: .venv/app/.installed .venv/rasa/.installed .venv/minilm-onnx/manifest.json
+# Chart.js for the dashboard, from npm (lockfile) into .venv/dashboard-assets; served by the app
+.venv/dashboard-assets/.installed-from: .venv/app/.installed dashboard/package.json dashboard/package-lock.json
+	@$(APP) -m dashboard.assets
+
+envs: .venv/app/.installed .venv/rasa/.installed .venv/minilm-onnx/manifest.json .venv/dashboard-assets/.installed-from
 
 setup: envs index ## install what is missing: both environments, the database, the knowledge index, the trained model
 	@$(APP) -m scripts.train
@@ -48,12 +52,12 @@ validate: envs ## check the training data and domain
 	@$(RASA) data validate --domain domain.yml --config config.yml --data $$(ls -d data/* | grep -v business.yml) --fail-on-warnings
 
 lint: envs ## ruff checks
-	@.venv/app/bin/ruff check actions scripts tests components rag deploy
-	@.venv/app/bin/ruff format --check actions scripts tests components rag deploy
+	@.venv/app/bin/ruff check actions scripts tests components rag deploy dashboard bench
+	@.venv/app/bin/ruff format --check actions scripts tests components rag deploy dashboard bench
 
 format: envs ## ruff format
-	@.venv/app/bin/ruff format actions scripts tests components rag deploy
-	@.venv/app/bin/ruff check --fix actions scripts tests components rag deploy
+	@.venv/app/bin/ruff format actions scripts tests components rag deploy dashboard bench
+	@.venv/app/bin/ruff check --fix actions scripts tests components rag deploy dashboard bench
 
 test: setup ## every test: lint, data validation, conversation tests, pytest
 	@$(MAKE) --no-print-directory lint validate test-stories

@@ -430,3 +430,183 @@ def reschedule_booking(reference: str, *, starts_at: datetime, ends_at: datetime
             },
         )
         return _fetch_booking(cur, "b.id = %s", (booking.id,))
+
+
+# --- figures for the dashboard -----------------------------------------------------
+
+
+def ping() -> str:
+    """The server's version, proving a round trip to the database."""
+    with transaction() as cur:
+        cur.execute("SHOW server_version")
+        return cur.fetchone()["server_version"]
+
+
+def booking_activity_per_day(since: datetime, until: datetime, tz: str) -> list[dict[str, Any]]:
+    """Per local day in [since, until): bookings created and bookings cancelled, from their history."""
+    with transaction() as cur:
+        cur.execute(
+            "SELECT (at AT TIME ZONE %(tz)s)::date AS day,"
+            " count(*) FILTER (WHERE action = 'created') AS created,"
+            " count(*) FILTER (WHERE action = 'cancelled') AS cancelled"
+            " FROM booking_history WHERE at >= %(since)s AND at < %(until)s GROUP BY 1 ORDER BY 1",
+            {"since": since, "until": until, "tz": tz},
+        )
+        return [dict(r) for r in cur.fetchall()]
+
+
+def senders_who_booked(since: datetime, until: datetime) -> set[str]:
+    """Sender ids of the customers who made a booking in [since, until)."""
+    with transaction() as cur:
+        cur.execute(
+            "SELECT DISTINCT c.sender_id FROM booking_history h JOIN bookings b ON b.id = h.booking_id"
+            " JOIN customers c ON c.id = b.customer_id"
+            " WHERE h.action = 'created' AND h.at >= %s AND h.at < %s",
+            (since, until),
+        )
+        return {r["sender_id"] for r in cur.fetchall()}
+
+
+def customers_by_sender(sender_ids: list[str]) -> dict[str, Customer]:
+    with transaction() as cur:
+        cur.execute("SELECT id, sender_id, name, phone FROM customers WHERE sender_id = ANY(%s)", (list(sender_ids),))
+        return {r["sender_id"]: _customer(r) for r in cur.fetchall()}
+
+
+def bookings_of_sender(sender_id: str, limit: int = 50) -> list[Booking]:
+    """A customer's bookings of any status, newest appointment first."""
+    with transaction() as cur:
+        cur.execute(
+            f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
+            " WHERE c.sender_id = %s ORDER BY b.starts_at DESC LIMIT %s",
+            (sender_id, limit),
+        )
+        return [_booking(r) for r in cur.fetchall()]
+
+
+# --- the nightly archive (deploy/jobs/archive.py) ------------------------------------
+
+
+def _stream(sql: str, params: Any, batch_size: int) -> Iterator[dict[str, Any]]:
+    """Rows of one query through a server-side cursor, `batch_size` at a time: memory stays flat."""
+    if not _slots.acquire(timeout=30):
+        raise DatabaseUnavailable("no free database connection after 30 s")
+    try:
+        try:
+            pool = _get_pool()
+            conn = pool.getconn()
+        except psycopg2.OperationalError as err:
+            raise DatabaseUnavailable(str(err).strip()) from err
+        broken = False
+        try:
+            name = f"stream_{secrets.token_hex(6)}"
+            with conn, conn.cursor(name=name, cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                cur.itersize = batch_size
+                cur.execute(sql, params)
+                yield from cur
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
+            broken = True
+            raise DatabaseUnavailable(str(err).strip()) from err
+        finally:
+            pool.putconn(conn, close=broken or conn.closed != 0)
+    finally:
+        _slots.release()
+
+
+def tracker_events_exist() -> bool:
+    """Has Rasa's SQL tracker store created its `events` table yet?"""
+    with transaction() as cur:
+        cur.execute("SELECT to_regclass('events') IS NOT NULL AS present")
+        return cur.fetchone()["present"]
+
+
+def ensure_events_time_index() -> None:
+    """An index on Rasa's `events.timestamp`, so a day's export reads one day, not the whole table.
+
+    The table is Rasa's (created by its tracker store), so the index is made here when present, concurrently:
+    Rasa keeps writing while it builds.
+    """
+    if not tracker_events_exist():
+        return
+    conn = psycopg2.connect(database_url(), connect_timeout=5, application_name="lotus-archive")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS events_timestamp ON events (timestamp)")
+    finally:
+        conn.close()
+
+
+def archive_events(since: float, until: float, batch_size: int = 5000) -> Iterator[dict[str, Any]]:
+    """Rasa's tracker events with `since <= timestamp < until` (epoch seconds), in (timestamp, id) order."""
+    if not tracker_events_exist():
+        return iter(())
+    return _stream(
+        "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
+        " WHERE timestamp >= %s AND timestamp < %s ORDER BY timestamp, id",
+        (since, until),
+        batch_size,
+    )
+
+
+def archive_booking_changes(since: datetime, until: datetime, batch_size: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every booking history row in [since, until) with the booking's fixed facts, in (at, id) order.
+
+    Only columns that never change after the row was written: a rerun reads the same rows. No customer
+    name or phone (they stay in the system of record); the sender id joins the conversation events.
+    """
+    return _stream(
+        "SELECT h.id AS change_id, h.at, h.action, h.actor, h.details, b.reference, c.sender_id, b.service,"
+        " b.price, b.created_at FROM booking_history h JOIN bookings b ON b.id = h.booking_id"
+        " JOIN customers c ON c.id = b.customer_id WHERE h.at >= %s AND h.at < %s ORDER BY h.at, h.id",
+        (since, until),
+        batch_size,
+    )
+
+
+# --- reminders (deploy/jobs/reminder.py) ----------------------------------------------
+
+
+@dataclass
+class ReminderClaim:
+    """A due booking, locked and marked reminded in an open transaction; `details` go to its history."""
+
+    booking: Booking
+    details: dict[str, Any]
+
+
+@contextmanager
+def claim_due_reminder(
+    start: datetime, end: datetime, now: datetime, *, skip: list[int] | None = None, actor: str = "reminder"
+) -> Iterator[ReminderClaim | None]:
+    """The next confirmed, not yet reminded booking starting in [start, end), or None when there is none.
+
+    The row is locked (`FOR UPDATE SKIP LOCKED`: a booking another run holds is passed over, and one it has
+    committed no longer matches) and `reminded_at` set; the block sends the reminder. Leaving the block
+    commits the mark with a 'reminded' history row; an exception rolls both back, so a later run retries.
+    `skip` names bookings this run already failed on.
+    """
+    with transaction() as cur:
+        cur.execute(
+            f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
+            " WHERE b.status = 'confirmed' AND b.reminded_at IS NULL AND b.starts_at >= %s AND b.starts_at < %s"
+            " AND NOT (b.id = ANY(%s::bigint[])) ORDER BY b.starts_at, b.id LIMIT 1 FOR UPDATE OF b SKIP LOCKED",
+            (start, end, list(skip or [])),
+        )
+        row = cur.fetchone()
+        if row is None:
+            yield None
+            return
+        claim = ReminderClaim(_booking(row), {})
+        cur.execute("UPDATE bookings SET reminded_at = %s WHERE id = %s", (now, claim.booking.id))
+        yield claim
+        _history(cur, claim.booking.id, "reminded", actor, claim.details)
+
+
+def reminded_at(reference: str) -> datetime | None:
+    with transaction() as cur:
+        cur.execute("SELECT reminded_at FROM bookings WHERE reference = %s", (reference.upper(),))
+        row = cur.fetchone()
+    if row is None:
+        raise BookingNotFound(reference)
+    return row["reminded_at"]

@@ -4,6 +4,9 @@
     python -m scripts.stack serve   # Rasa server (REST channel, --enable-api) in the foreground
     python -m scripts.stack prepare # migrate and seed the database, then exit
 
+RASA_SERVERS=2 with `serve` starts a Redis server (REDIS_PORT, 6379) and two Rasa servers on RASA_PORT and
+RASA_PORT+1 that share the PostgreSQL tracker store and a Redis lock store (endpoints-scaled.yml), as in AWS.
+
 Children are stopped when this process ends (Ctrl-C, leaving the shell, an error).
 """
 
@@ -116,12 +119,18 @@ def action_server(env: dict[str, str], port: int | None = None, log: Path | None
 
 
 @contextmanager
-def rasa_server(env: dict[str, str], port: int | None = None, log: Path | None = None, model: Path = MODEL):
+def rasa_server(
+    env: dict[str, str],
+    port: int | None = None,
+    log: Path | None = None,
+    model: Path = MODEL,
+    endpoints: str = "endpoints.yml",
+):
     port = port or settings().rasa_port
     log = log or LOGS / "rasa.log"
     args = [
         str(RASA), "run", "--enable-api", "--port", str(port), "--model", str(model),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", "*",
+        "--endpoints", endpoints, "--credentials", "credentials.yml", "--cors", "*",
     ]  # fmt: skip
     env = {**env, "RASA_PORT": str(port)}
     with child(args, env, log, "Rasa server") as process:
@@ -131,6 +140,72 @@ def rasa_server(env: dict[str, str], port: int | None = None, log: Path | None =
             return status.ok and bool(status.json().get("model_id"))
 
         wait_until(loaded, "the Rasa server", process, 300, log)
+        yield process
+
+
+# --- scale-out: several Rasa servers sharing the tracker store, with a Redis lock store -------------
+
+SCALED_ENDPOINTS = "endpoints-scaled.yml"
+
+
+@contextmanager
+def redis_server(port: int, log: Path | None = None):
+    """A private Redis (Debian's `redis-server`) on loopback, no persistence: the lock store of a scaled run."""
+    import shutil
+    import socket
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("RASA_SERVERS > 1 needs a Redis server: apt-get install redis-server")
+    log = log or LOGS / "redis.log"
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+
+    def answers() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    with child(args, dict(os.environ), log, "Redis") as process:
+        wait_until(answers, "Redis", process, 20, log)
+        yield process
+
+
+def scaled_env(env: dict[str, str], redis_port: int) -> dict[str, str]:
+    """The settings of Rasa servers that share conversations: the Redis lock store and the action server."""
+    return {
+        **env,
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_port),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{env['ACTIONS_PORT']}/webhook",
+    }
+
+
+def rasa_servers(stack: ExitStack, env: dict[str, str]) -> dict[str, subprocess.Popen]:
+    """`RASA_SERVERS` Rasa servers from RASA_PORT up (one, with the in-memory lock store, by default)."""
+    count = int(os.environ.get("RASA_SERVERS", "1") or 1)
+    if count <= 1:
+        return {"Rasa server": stack.enter_context(rasa_server(env))}
+    redis_port = int(os.environ.get("REDIS_PORT", "6379") or 6379)
+    processes = {"Redis": stack.enter_context(redis_server(redis_port))}
+    env = scaled_env(env, redis_port)
+    for n in range(count):
+        port = settings().rasa_port + n
+        server = rasa_server(env, port=port, log=LOGS / f"rasa-{n + 1}.log", endpoints=SCALED_ENDPOINTS)
+        processes[f"Rasa server {n + 1}"] = stack.enter_context(server)
+        say(f"Rasa server {n + 1}: http://127.0.0.1:{port}  (Redis lock store on port {redis_port})")
+    return processes
+
+
+@contextmanager
+def dashboard(env: dict[str, str], port: int | None = None, log: Path | None = None):
+    port = port or settings().dashboard_port
+    log = log or LOGS / "dashboard.log"
+    with child([str(APP_PYTHON), "-m", "dashboard", "--port", str(port)], env, log, "dashboard") as process:
+        url = f"http://127.0.0.1:{port}/auth/config"
+        wait_until(lambda: requests.get(url, timeout=2).ok, "the dashboard", process, 60, log)
         yield process
 
 
@@ -154,7 +229,7 @@ def run_shell() -> int:
             signal.signal(signal.SIGINT, previous)
 
 
-DEV_SECRETS = ("MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN", "MESSENGER_PAGE_TOKEN")
+DEV_SECRETS = ("MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN", "MESSENGER_PAGE_TOKEN", "DASHBOARD_TOKEN")
 
 
 def dev_secrets(env: dict[str, str]) -> dict[str, str]:
@@ -180,14 +255,16 @@ def serve() -> int:
     with ExitStack() as stack:
         processes = {
             "action server": stack.enter_context(action_server(env)),
-            "Rasa server": stack.enter_context(rasa_server(env)),
+            **rasa_servers(stack, env),
             "Messenger gateway": stack.enter_context(gateway(env)),
+            "dashboard": stack.enter_context(dashboard(env)),
         }
         say(f"Rasa server:   http://127.0.0.1:{settings().rasa_port}  (REST channel: /webhooks/rest/webhook)")
         say(f"action server: http://127.0.0.1:{settings().actions_port}")
         say(
             f"Messenger:     http://127.0.0.1:{settings().gateway_port}/webhook  (Send API -> {env.get('GRAPH_API_URL') or 'Meta'})"
         )
+        say(f"dashboard:     http://127.0.0.1:{settings().dashboard_port}/  (sign in with DASHBOARD_TOKEN)")
         say(f"logs:          {LOGS}")
         say("ready")
         while not stop["now"]:

@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg2
@@ -37,7 +38,9 @@ def test_migrations_are_idempotent(database):
     assert db.migrate() == []
     with db.transaction() as cur:
         cur.execute("SELECT version FROM schema_migrations")
-        assert [r["version"] for r in cur.fetchall()] == ["001_bookings"]
+        applied = [r["version"] for r in cur.fetchall()]
+    assert applied == sorted(p.stem for p in (Path(db.__file__).parent / "migrations").glob("*.sql"))
+    assert applied[0] == "001_bookings"
 
 
 def test_catalogue_is_seeded_from_the_business_file(database):

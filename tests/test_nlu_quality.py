@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from rag import evaluation as rag_evaluation
 from scripts import nlu_eval
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ def test_no_evaluation_sentence_is_in_the_training_data():
     evaluation = [t for t, _, _ in nlu_eval.load_examples(nlu_eval.DATA / "nlu_heldout.yml")]
     evaluation += [t for t, _, _ in nlu_eval.load_examples(nlu_eval.DATA / "smalltalk.yml")]
     evaluation += nlu_eval.load_out_of_domain()
+    evaluation += [q for q, _ in rag_evaluation.load_questions()] + rag_evaluation.load_unanswerable()
     leaked = [t for t in evaluation if _norm(t) in training and len(_norm(t).split()) > 2]
     assert leaked == []
 

@@ -56,9 +56,17 @@ class GraphClient:
         self.timeout = timeout
         self.session = session or requests.Session()
 
-    def send_message(self, psid: str, message: dict[str, Any], messaging_type: str = "RESPONSE") -> dict[str, Any]:
-        """One Send API message (text, quick replies, template or attachment) to the customer."""
-        body = {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": message}
+    def send_message(
+        self, psid: str, message: dict[str, Any], messaging_type: str = "RESPONSE", tag: str | None = None
+    ) -> dict[str, Any]:
+        """One Send API message (text, quick replies, template or attachment) to the customer.
+
+        Outside the 24-hour window a message needs `messaging_type="MESSAGE_TAG"` and a `tag`
+        (e.g. `CONFIRMED_EVENT_UPDATE` for an appointment reminder).
+        """
+        body: dict[str, Any] = {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": message}
+        if tag:
+            body["tag"] = tag
         return self._call("POST", "/me/messages", json=body)
 
     def sender_action(self, psid: str, action: str) -> None:

@@ -1,4 +1,4 @@
-"""The one client for Rasa's REST channel (`/webhooks/rest/webhook`)."""
+"""The one client for the Rasa server: its REST channel (`/webhooks/rest/webhook`) and its version."""
 
 from __future__ import annotations
 
@@ -47,3 +47,14 @@ def send_message(
     if not isinstance(messages, list):
         raise RasaError("Rasa answered with JSON that is not a list of messages")
     return [m for m in messages if isinstance(m, dict)]
+
+
+def server_version(rasa_url: str, timeout: float = 3.0) -> str:
+    """The running server's version line (Rasa answers `GET /` with "Hello from Rasa: <version>")."""
+    try:
+        response = requests.get(f"{rasa_url.rstrip('/')}/", timeout=timeout)
+    except requests.RequestException as err:
+        raise RasaUnavailable(f"Rasa unreachable at {rasa_url}: {type(err).__name__}") from err
+    if response.status_code >= 400:
+        raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
+    return response.text.strip()[:120]

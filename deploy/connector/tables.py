@@ -55,4 +55,13 @@ PROFILES = TableSpec(
     ttl_attribute="expires_at",
 )
 
-ALL = (IDEMPOTENCY, PROFILES)
+# The live knowledge index: one item per index name naming the artefact version in S3 that the action
+# server should serve; a rebuild writes a new version and then swaps the pointer. Old pointers may expire.
+KNOWLEDGE_POINTER = TableSpec(
+    logical_id="KnowledgePointerTable",
+    key_schema=({"AttributeName": "index_name", "KeyType": "HASH"},),
+    attribute_definitions=({"AttributeName": "index_name", "AttributeType": "S"},),
+    ttl_attribute="expires_at",
+)
+
+ALL = (IDEMPOTENCY, PROFILES, KNOWLEDGE_POINTER)

@@ -1,0 +1,81 @@
+"""The dashboard's own settings, from the environment (shared ones stay in `actions.settings`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from actions.settings import PROJECT_ROOT, settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+TRY_SENDER_PREFIX = "dashboard-try-"  # senders of the "try the bot" panel, left out of the figures
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+@dataclass(frozen=True)
+class Cognito:
+    """Where the ID tokens of the dashboard's Cognito user pool are checked."""
+
+    issuer: str
+    jwks_url: str
+    app_client_id: str
+    hosted_ui_domain: str | None = None  # e.g. https://lotus-admin.auth.ap-southeast-1.amazoncognito.com
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    port: int
+    token: str | None  # local sign-in; None when Cognito is configured or a token is still to be generated
+    cognito: Cognito | None
+    rasa_url: str
+    actions_url: str
+    assets_dir: Path  # where `python -m dashboard.assets` installs the chart library
+
+
+def _cognito() -> Cognito | None:
+    client_id = _env("COGNITO_APP_CLIENT_ID")
+    issuer = _env("COGNITO_ISSUER")
+    jwks_url = _env("COGNITO_JWKS_URL")
+    region, pool = _env("COGNITO_REGION"), _env("COGNITO_USER_POOL_ID")
+    if region and pool and not issuer:
+        issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    if not (client_id or issuer or jwks_url):
+        return None
+    if not (client_id and issuer):
+        raise ValueError(
+            "Cognito sign-in needs COGNITO_APP_CLIENT_ID and either COGNITO_REGION + COGNITO_USER_POOL_ID"
+            " or COGNITO_ISSUER (and optionally COGNITO_JWKS_URL)"
+        )
+    domain = _env("COGNITO_DOMAIN").rstrip("/") or None
+    if domain and not domain.startswith("http"):
+        domain = f"https://{domain}"
+    return Cognito(
+        issuer=issuer.rstrip("/"),
+        jwks_url=jwks_url or f"{issuer.rstrip('/')}/.well-known/jwks.json",
+        app_client_id=client_id,
+        hosted_ui_domain=domain,
+    )
+
+
+def load_dashboard_settings() -> DashboardSettings:
+    shared = settings()
+    assets = _env("DASHBOARD_ASSETS_DIR")
+    return DashboardSettings(
+        port=shared.dashboard_port,
+        token=_env("DASHBOARD_TOKEN") or None,
+        cognito=_cognito(),
+        rasa_url=shared.rasa_url,
+        actions_url=_env("ACTIONS_URL") or f"http://127.0.0.1:{shared.actions_port}",
+        assets_dir=Path(assets).expanduser().resolve() if assets else PROJECT_ROOT / ".venv" / "dashboard-assets",
+    )
+
+
+@lru_cache(maxsize=1)
+def dashboard_settings() -> DashboardSettings:
+    """The process-wide dashboard settings, read once."""
+    return load_dashboard_settings()

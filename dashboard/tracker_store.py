@@ -1,0 +1,187 @@
+"""Reads of Rasa's SQL tracker store (the `events` table): the one place the dashboard queries conversations.
+
+Rasa writes the table (one row per event: sender_id, type_name, a float epoch
+timestamp, intent_name, action_name and the event as JSON text); the dashboard
+only reads it, through the project's database connections. Figures are
+computed in SQL so they stay fast on many events. Senders of the dashboard's
+own "try the bot" panel are left out of the figures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg2.errors
+
+from actions import db
+from dashboard.settings import TRY_SENDER_PREFIX
+
+FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+HANDOFF_INTENT = "request_human"
+MAX_TRANSCRIPT_EVENTS = 5000
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_pattern(text: str) -> str:
+    """`text` as a LIKE/ILIKE pattern matching it anywhere, with its own wildcards taken literally."""
+    return f"%{_escape_like(text)}%"
+
+
+_NOT_TRY = "sender_id NOT LIKE %(try_prefix)s"
+
+
+def _window(since: float, until: float, tz: str) -> dict[str, Any]:
+    return {"since": since, "until": until, "tz": tz, "try_prefix": _escape_like(TRY_SENDER_PREFIX) + "%"}
+
+
+@contextmanager
+def _cursor() -> Iterator[Any | None]:
+    """A cursor, or None while Rasa has not yet created its table (no conversation so far)."""
+    try:
+        with db.transaction() as cur:
+            cur.execute("SELECT to_regclass('events') IS NOT NULL AS present")
+            yield cur if cur.fetchone()["present"] else None
+    except psycopg2.errors.UndefinedTable:  # dropped between the check and the query
+        yield None
+
+
+def messages_per_day(since: float, until: float, tz: str) -> list[dict[str, Any]]:
+    """Per local day: conversations (distinct senders), customer messages, fallbacks and handoff requests."""
+    with _cursor() as cur:
+        if cur is None:
+            return []
+        cur.execute(
+            "SELECT (to_timestamp(timestamp) AT TIME ZONE %(tz)s)::date AS day,"
+            ' count(DISTINCT sender_id COLLATE "C") AS conversations, count(*) AS messages,'
+            " count(*) FILTER (WHERE intent_name = ANY(%(fallbacks)s)) AS fallbacks,"
+            " count(*) FILTER (WHERE intent_name = %(handoff)s) AS handoffs"
+            f" FROM events WHERE type_name = 'user' AND timestamp >= %(since)s AND timestamp < %(until)s AND {_NOT_TRY}"
+            " GROUP BY 1 ORDER BY 1",
+            {**_window(since, until, tz), "fallbacks": list(FALLBACK_INTENTS), "handoff": HANDOFF_INTENT},
+        )
+        return [dict(r) for r in cur.fetchall()]
+
+
+def conversation_count(since: float, until: float) -> int:
+    """Distinct senders who wrote at least once in the window."""
+    with _cursor() as cur:
+        if cur is None:
+            return 0
+        cur.execute(
+            "SELECT count(DISTINCT sender_id COLLATE \"C\") AS n FROM events WHERE type_name = 'user'"
+            f" AND timestamp >= %(since)s AND timestamp < %(until)s AND {_NOT_TRY}",
+            _window(since, until, "UTC"),
+        )
+        return cur.fetchone()["n"]
+
+
+def top_intents(since: float, until: float, limit: int = 10) -> list[dict[str, Any]]:
+    with _cursor() as cur:
+        if cur is None:
+            return []
+        cur.execute(
+            "SELECT COALESCE(intent_name, '(none)') AS intent, count(*) AS count FROM events"
+            f" WHERE type_name = 'user' AND timestamp >= %(since)s AND timestamp < %(until)s AND {_NOT_TRY}"
+            " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %(limit)s",
+            {**_window(since, until, "UTC"), "limit": limit},
+        )
+        return [dict(r) for r in cur.fetchall()]
+
+
+def response_times(since: float, until: float, tz: str) -> list[dict[str, Any]]:
+    """Seconds from each customer message to the bot's first reply: median and p95 per local day, and overall.
+
+    The overall row has day None. Messages the bot did not answer are not counted.
+    """
+    with _cursor() as cur:
+        if cur is None:
+            return []
+        cur.execute(
+            "WITH ordered AS ("
+            "  SELECT sender_id, type_name, timestamp, max(CASE WHEN type_name = 'user' THEN timestamp END)"
+            '    OVER (PARTITION BY sender_id COLLATE "C" ORDER BY timestamp, id ROWS UNBOUNDED PRECEDING) AS asked_at'
+            "  FROM events WHERE type_name IN ('user', 'bot')"
+            f"  AND timestamp >= %(since)s AND timestamp < %(until)s AND {_NOT_TRY}"
+            "), answers AS ("
+            "  SELECT asked_at, min(timestamp) - asked_at AS seconds FROM ordered"
+            "  WHERE type_name = 'bot' AND asked_at IS NOT NULL GROUP BY sender_id COLLATE \"C\", asked_at"
+            ")"
+            " SELECT (to_timestamp(asked_at) AT TIME ZONE %(tz)s)::date AS day, count(*) AS answered,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,"
+            " percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) AS p95"
+            " FROM answers GROUP BY GROUPING SETS ((1), ()) ORDER BY 1 NULLS LAST",
+            _window(since, until, tz),
+        )
+        return [dict(r) for r in cur.fetchall()]
+
+
+def senders_with_intent(since: float, until: float, intents: list[str]) -> set[str]:
+    with _cursor() as cur:
+        if cur is None:
+            return set()
+        cur.execute(
+            "SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND intent_name = ANY(%(intents)s)"
+            f" AND timestamp >= %(since)s AND timestamp < %(until)s AND {_NOT_TRY}",
+            {**_window(since, until, "UTC"), "intents": intents},
+        )
+        return {r["sender_id"] for r in cur.fetchall()}
+
+
+def list_conversations(search: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Conversations newest first (by last event), with the last customer message; and how many match.
+
+    `search` matches the sender id or the text of any customer or bot message, case-insensitively.
+    """
+    with _cursor() as cur:
+        if cur is None:
+            return [], 0
+        cur.execute(
+            "WITH conversations AS ("
+            "  SELECT sender_id, min(timestamp) AS started, max(timestamp) AS last_active,"
+            "   count(*) FILTER (WHERE type_name = 'user') AS messages, max(id) AS last_id"
+            "  FROM events GROUP BY sender_id"
+            "), matching AS ("
+            "  SELECT * FROM conversations c WHERE %(pattern)s::text IS NULL OR c.sender_id ILIKE %(pattern)s"
+            "  OR c.sender_id IN (SELECT e.sender_id FROM events e WHERE e.type_name IN ('user', 'bot')"
+            "   AND (e.data::json ->> 'text') ILIKE %(pattern)s)"
+            ")"
+            " SELECT m.sender_id, m.started, m.last_active, m.messages, count(*) OVER () AS total,"
+            "  last_user.text AS last_message, last_user.intent_name AS last_intent"
+            " FROM matching m LEFT JOIN LATERAL ("
+            "  SELECT e.data::json ->> 'text' AS text, e.intent_name FROM events e"
+            "  WHERE e.sender_id = m.sender_id AND e.type_name = 'user' ORDER BY e.id DESC LIMIT 1"
+            " ) last_user ON true"
+            " ORDER BY m.last_active DESC NULLS LAST, m.last_id DESC LIMIT %(limit)s OFFSET %(offset)s",
+            {"pattern": like_pattern(search) if search else None, "limit": limit, "offset": offset},
+        )
+        rows = [dict(r) for r in cur.fetchall()]
+        if rows or offset == 0:
+            return rows, rows[0]["total"] if rows else 0
+    # a page past the end: still say how many there are
+    total = list_conversations(search, 1, 0)[1]
+    return [], total
+
+
+def conversation_events(sender_id: str) -> list[dict[str, Any]]:
+    """Every stored event of one sender, oldest first, with its JSON parsed."""
+    with _cursor() as cur:
+        if cur is None:
+            return []
+        cur.execute(
+            "SELECT id, type_name, timestamp, intent_name, action_name, data FROM events"
+            " WHERE sender_id = %s ORDER BY id LIMIT %s",
+            (sender_id, MAX_TRANSCRIPT_EVENTS),
+        )
+        rows = [dict(r) for r in cur.fetchall()]
+    for row in rows:
+        try:
+            row["data"] = json.loads(row["data"] or "{}")
+        except ValueError:
+            row["data"] = {}
+    return rows
