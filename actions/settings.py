@@ -11,18 +11,25 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
+def env_text(name: str, default: str = "") -> str:
+    """A setting as text, surrounding blanks removed; `default` when unset or blank."""
+    return os.environ.get(name, "").strip() or default
+
+
+def env_number(name: str, default: float, kind: type = int):
+    """A numeric setting (`kind` int or float); a malformed value is an error that names the setting."""
+    raw = env_text(name)
     if not raw:
-        return default
+        return kind(default)
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as err:
-        raise ValueError(f"setting {name} must be a whole number, got {raw!r}") from err
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"setting {name} must be {what}, got {raw!r}") from err
 
 
-def _env_path(name: str, default: Path) -> Path:
-    raw = os.environ.get(name, "").strip()
+def env_path(name: str, default: Path) -> Path:
+    raw = env_text(name)
     return Path(raw).expanduser().resolve() if raw else default
 
 
@@ -56,16 +63,16 @@ def _parse_now(raw: str) -> datetime | None:
 
 
 def load_settings() -> Settings:
-    rasa_port = _env_int("RASA_PORT", 5005)
+    rasa_port = env_number("RASA_PORT", 5005)
     return Settings(
         database_url=os.environ.get("DATABASE_URL", "").strip() or None,
-        data_dir=_env_path("DATA_DIR", PROJECT_ROOT / ".data"),
-        business_file=_env_path("BUSINESS_FILE", PROJECT_ROOT / "data" / "business.yml"),
+        data_dir=env_path("DATA_DIR", PROJECT_ROOT / ".data"),
+        business_file=env_path("BUSINESS_FILE", PROJECT_ROOT / "data" / "business.yml"),
         booking_now=_parse_now(os.environ.get("BOOKING_NOW", "")),
         rasa_port=rasa_port,
-        actions_port=_env_int("ACTIONS_PORT", 5055),
-        dashboard_port=_env_int("DASHBOARD_PORT", 8000),
-        gateway_port=_env_int("GATEWAY_PORT", 8080),
+        actions_port=env_number("ACTIONS_PORT", 5055),
+        dashboard_port=env_number("DASHBOARD_PORT", 8000),
+        gateway_port=env_number("GATEWAY_PORT", 8080),
         rasa_url=os.environ.get("RASA_URL", "").strip() or f"http://127.0.0.1:{rasa_port}",
     )
 

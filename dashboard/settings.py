@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from actions.settings import PROJECT_ROOT, settings
+from actions.settings import PROJECT_ROOT, env_text, settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TRY_SENDER_PREFIX = "dashboard-try-"  # senders of the "try the bot" panel, left out of the figures
-
-
-def _env(name: str) -> str:
-    return os.environ.get(name, "").strip()
 
 
 @dataclass(frozen=True)
@@ -38,10 +33,10 @@ class DashboardSettings:
 
 
 def _cognito() -> Cognito | None:
-    client_id = _env("COGNITO_APP_CLIENT_ID")
-    issuer = _env("COGNITO_ISSUER")
-    jwks_url = _env("COGNITO_JWKS_URL")
-    region, pool = _env("COGNITO_REGION"), _env("COGNITO_USER_POOL_ID")
+    client_id = env_text("COGNITO_APP_CLIENT_ID")
+    issuer = env_text("COGNITO_ISSUER")
+    jwks_url = env_text("COGNITO_JWKS_URL")
+    region, pool = env_text("COGNITO_REGION"), env_text("COGNITO_USER_POOL_ID")
     if region and pool and not issuer:
         issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
     if not (client_id or issuer or jwks_url):
@@ -51,7 +46,7 @@ def _cognito() -> Cognito | None:
             "Cognito sign-in needs COGNITO_APP_CLIENT_ID and either COGNITO_REGION + COGNITO_USER_POOL_ID"
             " or COGNITO_ISSUER (and optionally COGNITO_JWKS_URL)"
         )
-    domain = _env("COGNITO_DOMAIN").rstrip("/") or None
+    domain = env_text("COGNITO_DOMAIN").rstrip("/") or None
     if domain and not domain.startswith("http"):
         domain = f"https://{domain}"
     return Cognito(
@@ -64,13 +59,13 @@ def _cognito() -> Cognito | None:
 
 def load_dashboard_settings() -> DashboardSettings:
     shared = settings()
-    assets = _env("DASHBOARD_ASSETS_DIR")
+    assets = env_text("DASHBOARD_ASSETS_DIR")
     return DashboardSettings(
         port=shared.dashboard_port,
-        token=_env("DASHBOARD_TOKEN") or None,
+        token=env_text("DASHBOARD_TOKEN") or None,
         cognito=_cognito(),
         rasa_url=shared.rasa_url,
-        actions_url=_env("ACTIONS_URL") or f"http://127.0.0.1:{shared.actions_port}",
+        actions_url=env_text("ACTIONS_URL") or f"http://127.0.0.1:{shared.actions_port}",
         assets_dir=Path(assets).expanduser().resolve() if assets else PROJECT_ROOT / ".venv" / "dashboard-assets",
     )
 

@@ -93,7 +93,7 @@ sentence = st.builds(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(sentence, min_size=1, max_size=40), st.integers(min_value=80, max_value=700))
+@given(st.lists(sentence, min_size=1, max_size=40, unique=True), st.integers(min_value=80, max_value=700))
 def test_chunks_hold_whole_sentences_in_order_with_overlap(sentences, max_chars):
     document = Document("long.md", "Long", "x", (Section("Part", " ".join(sentences)),))
     chunks = chunk_document(document, max_chars=max_chars, overlap=1)
