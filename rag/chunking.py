@@ -20,6 +20,7 @@ OVERLAP_SENTENCES = 1
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket,
 # except after these abbreviations.
 _ABBREVIATIONS = ("Mr.", "Mrs.", "Ms.", "Dr.", "St.", "e.g.", "i.e.", "etc.", "approx.", "No.", "vs.")
+_ABBREVIATION = re.compile(r"(?<![\w.])(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + ")")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”')\]]?\s+(?=[\"“'(\[]?[A-Z0-9$])")
 
 
@@ -64,17 +65,8 @@ def split_sentences(text: str) -> list[str]:
     text = " ".join(text.split())
     if not text:
         return []
-    protected = text
-    for i, abbreviation in enumerate(_ABBREVIATIONS):
-        protected = protected.replace(abbreviation, f"\x00{i}\x00")
-    parts = _SENTENCE_END.split(protected)
-    sentences = []
-    for part in parts:
-        for i, abbreviation in enumerate(_ABBREVIATIONS):
-            part = part.replace(f"\x00{i}\x00", abbreviation)
-        if part.strip():
-            sentences.append(part.strip())
-    return sentences
+    protected = _ABBREVIATION.sub(lambda m: m.group(1).replace(".", "\x00"), text)
+    return [part.replace("\x00", ".").strip() for part in _SENTENCE_END.split(protected) if part.strip()]
 
 
 def slug(text: str) -> str:

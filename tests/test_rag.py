@@ -85,9 +85,12 @@ def test_sentences_keep_abbreviations_and_split_at_sentence_ends():
     ]
 
 
+ABBREVIATED = {"mr", "mrs", "ms", "dr", "st", "etc", "approx", "no", "vs"}  # "etc." does not end a sentence
 sentence = st.builds(
     lambda words, end: " ".join(words).capitalize() + end,
-    st.lists(st.text(string.ascii_lowercase, min_size=1, max_size=12), min_size=1, max_size=25),
+    st.lists(st.text(string.ascii_lowercase, min_size=1, max_size=12), min_size=1, max_size=25).filter(
+        lambda words: words[-1] not in ABBREVIATED
+    ),
     st.sampled_from([".", "!", "?"]),
 )
 
