@@ -66,5 +66,8 @@ test: setup ## every test: lint, data validation, conversation tests, pytest
 test-stories: train ## rasa test on the test stories, failing on any wrong prediction
 	@$(RASA) test core --stories tests/test_stories.yml --model models/lotus.tar.gz --fail-on-prediction-errors --out tests/results/core
 
+bench: setup ## the benchmarks: bench/results/*.json and bench/REPORT.md with plots
+	@$(APP) -m bench
+
 clean: ## remove environments, models and local data
 	rm -rf .venv models .data tests/results

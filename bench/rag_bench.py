@@ -139,12 +139,17 @@ def latency_figures(queries: int = 200) -> dict:
         "lookup_ms_p50": round(percentile(inside, 50), 1) if inside else None,
         "lookup_ms_p95": round(percentile(inside, 95), 1) if inside else None,
         "lookup_ms_mean": round(statistics.mean(inside), 1) if inside else None,
+        "lookup_ms_samples": [round(v, 2) for v in inside],
     }
 
 
 def main() -> None:
     rag_index.build()
-    figures = {"build": build_figures(), "latency": latency_figures()}
+    from rag.evaluation import evaluate
+    from rag.knowledge import Knowledge
+
+    quality = evaluate(Knowledge())[0]
+    figures = {"build": build_figures(), "latency": latency_figures(), "quality": quality.__dict__}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "rag.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))

@@ -1,0 +1,135 @@
+"""bench/REPORT.md from the figures in bench/results/*.json, with plots beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+REPORT = BENCH / "REPORT.md"
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _plot(name: str, draw) -> str:
+    figure, axes = plt.subplots(figsize=(6.4, 3.2), dpi=110)
+    draw(axes)
+    figure.tight_layout()
+    figure.savefig(RESULTS / f"{name}.png")
+    plt.close(figure)
+    return f"![{name}](results/{name}.png)"
+
+
+def _rag(figures: dict) -> list[str]:
+    build, latency, quality = figures["build"], figures["latency"], figures.get("quality", {})
+    lines = [
+        "## Knowledge index (`bench/rag_bench.py`)",
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        f"| demo documents / chunks | {build['demo_documents']} / {build['demo_chunks']} |",
+        f"| demo build (model loaded) | {build['demo_build_s']} s |",
+        f"| model load | {build['model_load_s']} s |",
+        f"| synthetic corpus: chunks embedded and indexed per second | {build['synthetic_chunks_per_s']} "
+        f"({build['synthetic_chunks']} chunks in {build['synthetic_build_s']} s) |",
+        f"| rebuild with nothing changed ({build['synthetic_chunks']} chunks) | {build['synthetic_rebuild_unchanged_s']} s |",
+        f"| answer look-up in the action server, p50 / p95 | {latency['lookup_ms_p50']} / {latency['lookup_ms_p95']} ms |",
+        f"| action server round trip, p50 / p95 | {latency['round_trip_ms_p50']} / {latency['round_trip_ms_p95']} ms |",
+    ]
+    if quality:
+        lines += [
+            f"| recall@1 / recall@3 / MRR | {quality['recall_at_1']:.3f} / {quality['recall_at_3']:.3f} / "
+            f"{quality['mrr']:.3f} |",
+            f"| answered / answer precision / abstention (threshold {quality['threshold']}) | "
+            f"{quality['answered']:.3f} / {quality['precision']:.3f} / {quality['abstention']:.3f} |",
+        ]
+    samples = latency.get("lookup_ms_samples") or []
+    if samples:
+
+        def draw(axes):
+            axes.hist(samples, bins=40, color="#6b8f71")
+            axes.set_xlabel("look-up time in the action server (ms)")
+            axes.set_ylabel("questions")
+
+        lines += ["", _plot("rag_latency", draw)]
+    return lines
+
+
+def _connector(figures: dict) -> list[str]:
+    lines = [
+        "## Messenger connector (`bench/connector_bench.py`)",
+        "",
+        "| receiver event | messages queued | p50 | p95 |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {r['event']} | {r['enqueued_per_delivery']} | {r['p50_us']} µs | {r['p95_us']} µs |"
+        for r in figures["receiver"]
+    ]
+    lines += ["", "| handler module | cold import |", "| --- | --- |"]
+    lines += [f"| `{module}` | {ms} ms |" for module, ms in figures["cold_import_ms"].items()]
+    return lines
+
+
+def _dashboard(figures: dict) -> list[str]:
+    runs = figures["api_stats_ms"]["runs"]
+
+    def draw(axes):
+        axes.bar(range(1, len(runs) + 1), runs, color="#8f6b86")
+        axes.set_xlabel("run")
+        axes.set_ylabel("GET /api/stats (ms)")
+
+    return [
+        "## Dashboard (`bench/dashboard_stats.py`)",
+        "",
+        f"{figures['events']:,} tracker events in {figures['conversations']:,} conversations over "
+        f"{figures['days']} days, written through Rasa's SQL tracker store.",
+        "",
+        "| figure | median |",
+        "| --- | --- |",
+        f"| `GET /api/stats?days={figures['days']}` over HTTP | {figures['api_stats_ms']['median']} ms |",
+        f"| the stats function alone | {figures['stats_ms']['median']} ms |",
+        f"| conversation list, first page | {figures['conversations_page_ms']} ms |",
+        f"| conversation search | {figures['conversations_search_ms']} ms |",
+        "",
+        _plot("dashboard_stats", draw),
+    ]
+
+
+def _generic(name: str, figures: dict) -> list[str]:
+    lines = [f"## {name}", "", "| figure | value |", "| --- | --- |"]
+    for key, value in figures.items():
+        if not isinstance(value, list | dict):
+            lines.append(f"| {key} | {value} |")
+    return lines
+
+
+def write() -> Path:
+    sections = {"rag": _rag, "connector": _connector, "dashboard_stats": _dashboard}
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}. Figures come from bench/results/*.json.",
+    ]
+    for path in sorted(RESULTS.glob("*.json")):
+        figures = json.loads(path.read_text())
+        lines += ["", *sections.get(path.stem, lambda f, n=path.stem: _generic(n, f))(figures)]
+    REPORT.write_text("\n".join(lines) + "\n")
+    return REPORT
+
+
+if __name__ == "__main__":
+    print(write())
