@@ -4,6 +4,7 @@ python -m rag build            # build or refresh the index (only changed docume
 python -m rag query "..."      # the best passages and the answer the assistant would give
 python -m rag stats            # what the index holds
 python -m rag eval [--sweep]   # recall@1/@3, MRR and abstention on the calibration sets
+python -m rag publish          # build if needed, upload to INDEX_BUCKET and point KNOWLEDGE_TABLE at it
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from rag import index as rag_index  # noqa: E402
 from rag.chunking import DocumentError  # noqa: E402
+from rag.config import rag_settings  # noqa: E402
 from rag.knowledge import EmptyQuestion, Knowledge  # noqa: E402
 
 
@@ -70,6 +72,35 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def publish(args: argparse.Namespace) -> int:
+    config = rag_settings()
+    if not (config.index_bucket and config.pointer_table):
+        print(
+            "error: publishing needs INDEX_BUCKET (the index bucket) and KNOWLEDGE_TABLE (the knowledge pointer "
+            "table); see the stack outputs and deploy/README.md",
+            file=sys.stderr,
+        )
+        return 2
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from rag.remote import publish as upload
+
+    report = rag_index.build(progress=not args.quiet)
+    try:
+        pointer = upload(report["folder"], config.index_bucket, config.pointer_table, config.index_name)
+    except (BotoCoreError, ClientError) as err:
+        print(
+            f"error: publishing to s3://{config.index_bucket} and {config.pointer_table} failed: {err}", file=sys.stderr
+        )
+        return 1
+    print(
+        f"index {pointer['version']} ({report['chunk_count']} chunks) published to "
+        f"s3://{config.index_bucket}/{pointer['prefix']}; {config.pointer_table} names it live for "
+        f"'{config.index_name}'"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rag", description="The knowledge index.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("stats", help="what the index holds")
     eval_parser = commands.add_parser("eval", help="retrieval quality on the calibration sets")
     eval_parser.add_argument("--sweep", action="store_true", help="answered/precision/abstention per threshold")
+    publish_parser = commands.add_parser("publish", help="build if needed, then make it the live index on AWS")
+    publish_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return {"build": build, "query": query, "stats": stats, "eval": evaluate}[args.command](args)
+        return {"build": build, "query": query, "stats": stats, "eval": evaluate, "publish": publish}[args.command](
+            args
+        )
     except (rag_index.IndexMissing, rag_index.IndexCorrupt, DocumentError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from actions.settings import PROJECT_ROOT, env_number, env_path, settings
+from actions.settings import PROJECT_ROOT, env_number, env_path, env_text, settings
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,11 @@ class RagSettings:
     min_score: float  # below this confidence (see rag.knowledge) the assistant says it doesn't know
     approximate_above: int  # chunk count from which an HNSW index replaces exact search
     max_answer_chars: int
+    # the live index in S3 (rag.remote): both set on AWS by the template, both empty locally (no remote index)
+    index_bucket: str  # INDEX_BUCKET: the published artefacts, s3://<bucket>/<index_name>/<version>/
+    pointer_table: str  # KNOWLEDGE_TABLE: one DynamoDB item per index name naming the live version
+    index_name: str
+    pointer_check_seconds: float  # how often a running Knowledge reads the pointer
 
 
 @lru_cache(maxsize=1)
@@ -26,4 +31,8 @@ def rag_settings() -> RagSettings:
         min_score=env_number("RAG_MIN_SCORE", 0.48, float),
         approximate_above=env_number("RAG_APPROXIMATE_ABOVE", 50_000),
         max_answer_chars=640,
+        index_bucket=env_text("INDEX_BUCKET"),
+        pointer_table=env_text("KNOWLEDGE_TABLE"),
+        index_name=env_text("RAG_INDEX_NAME", "knowledge"),
+        pointer_check_seconds=env_number("RAG_POINTER_CHECK_SECONDS", 60.0, float),
     )

@@ -137,8 +137,8 @@ def make_faiss_index(vectors: np.ndarray, approximate_above: int) -> Any:
 
 
 @contextmanager
-def _build_lock(folder: Path) -> Iterator[None]:
-    """One build at a time per folder, across processes."""
+def build_lock(folder: Path) -> Iterator[None]:
+    """One writer at a time per index folder (a build, or a fetch of a published index), across processes."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".build.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -191,7 +191,7 @@ def build(
     approximate_above = approximate_above or rag_settings().approximate_above
     documents = read_documents(documents_dir)
     model = embedder.model_id
-    with _build_lock(folder):
+    with build_lock(folder):
         previous = _previous_vectors(folder, model)
         if previous and {d.source: d.checksum for d in documents} == {s: c for s, (c, _) in previous.items()}:
             return {**status(folder), "embedded": 0, "seconds": round(time.perf_counter() - started, 3)}

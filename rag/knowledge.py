@@ -4,6 +4,11 @@
 loaded version (a `stat` in the common case): a rebuilt index is picked up without a restart. A
 missing index is built on demand; a damaged one is rebuilt. Queries running meanwhile keep the
 index they started with, which is immutable.
+
+On AWS (INDEX_BUCKET and KNOWLEDGE_TABLE set) `current()` also reads the live-version pointer, at most every
+RAG_POINTER_CHECK_SECONDS and in one thread at a time, and installs a newly published index in the folder
+(`rag.remote`); the manifest check above then loads it. A failed check is logged and the loaded index
+keeps serving.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +27,7 @@ from rag.chunking import split_sentences
 from rag.config import rag_settings
 from rag.embedding import Embedder, shared_embedder
 from rag.lexical import words
+from rag.remote import RemoteIndex
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,15 @@ class Knowledge:
         self._loaded: rag_index.KnowledgeIndex | None = None
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the manifest last checked
         self._lock = threading.Lock()
+        config = rag_settings()
+        self.remote = (
+            RemoteIndex(config.index_bucket, config.pointer_table, config.index_name)
+            if config.index_bucket and config.pointer_table
+            else None
+        )
+        self._check_every = config.pointer_check_seconds
+        self._next_check = 0.0  # time.monotonic() from which the pointer is read again
+        self._remote_lock = threading.Lock()
 
     def _manifest_stamp(self) -> tuple[int, int] | None:
         try:
@@ -84,6 +100,8 @@ class Knowledge:
 
     def current(self) -> rag_index.KnowledgeIndex:
         """The index to search now: reloaded when the manifest changed, built when missing or damaged."""
+        if self.remote is not None and time.monotonic() >= self._next_check:
+            self._check_remote()
         stamp = self._manifest_stamp()
         loaded = self._loaded
         if loaded is not None and stamp == self._seen:
@@ -95,6 +113,24 @@ class Knowledge:
             self._loaded = self._load_or_build()
             self._seen = self._manifest_stamp()
             return self._loaded
+
+    def _check_remote(self) -> None:
+        """Install the published index when the pointer names another version; never raises."""
+        if not self._remote_lock.acquire(blocking=False):
+            return  # another thread is checking: this one serves the loaded index
+        try:
+            if time.monotonic() < self._next_check:
+                return
+            self._next_check = time.monotonic() + self._check_every
+            try:
+                on_disk = rag_index.read_manifest(self.folder)["version"]
+            except (rag_index.IndexMissing, rag_index.IndexCorrupt):
+                on_disk = None
+            self.remote.fetch_if_changed(self.folder, on_disk)
+        except Exception as err:  # noqa: BLE001 - S3/DynamoDB down or a bad artefact: keep serving what is loaded
+            log.error("knowledge index pointer check failed, the loaded index keeps serving: %s", err)
+        finally:
+            self._remote_lock.release()
 
     def _load_or_build(self) -> rag_index.KnowledgeIndex:
         for attempt in range(3):

@@ -7,10 +7,10 @@ AWS endpoints follow boto3's own `AWS_ENDPOINT_URL`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from actions.settings import env_number, env_text
 from actions.settings import load_settings as load_app_settings
 
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v21.0"
@@ -18,20 +18,6 @@ DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v21.0"
 
 class ConfigError(RuntimeError):
     """A setting or secret is missing or malformed; the message names it, never its value."""
-
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
-
-
-def _env_number(name: str, default: float, kind: type = float):
-    raw = _env(name)
-    if not raw:
-        return kind(default)
-    try:
-        return kind(raw)
-    except ValueError as err:
-        raise ConfigError(f"setting {name} must be a number, got {raw!r}") from err
 
 
 @dataclass(frozen=True)
@@ -56,21 +42,21 @@ class ConnectorSettings:
 
 def load_settings() -> ConnectorSettings:
     return ConnectorSettings(
-        graph_api_url=_env("GRAPH_API_URL", DEFAULT_GRAPH_API_URL).rstrip("/"),
+        graph_api_url=env_text("GRAPH_API_URL", DEFAULT_GRAPH_API_URL).rstrip("/"),
         rasa_url=load_app_settings().rasa_url.rstrip("/"),
-        queue_url=_env("MESSAGES_QUEUE_URL"),
-        idempotency_table=_env("IDEMPOTENCY_TABLE", "lotus-idempotency"),
-        profiles_table=_env("PROFILES_TABLE", "lotus-profiles"),
-        secret_name=_env("MESSENGER_SECRET_NAME"),
-        max_receive_count=_env_number("MAX_RECEIVE_COUNT", 5, int),
-        retry_attempts=_env_number("RETRY_ATTEMPTS", 4, int),
-        retry_base_delay=_env_number("RETRY_BASE_DELAY", 0.5),
-        retry_max_delay=_env_number("RETRY_MAX_DELAY", 8.0),
-        rasa_timeout=_env_number("RASA_TIMEOUT", 20.0),
-        graph_timeout=_env_number("GRAPH_TIMEOUT", 10.0),
-        profile_ttl_seconds=_env_number("PROFILE_TTL_SECONDS", 7 * 24 * 3600, int),
-        idempotency_ttl_seconds=_env_number("IDEMPOTENCY_TTL_SECONDS", 2 * 24 * 3600, int),
-        secrets_max_age=_env_number("SECRETS_MAX_AGE", 300, int),
+        queue_url=env_text("MESSAGES_QUEUE_URL"),
+        idempotency_table=env_text("IDEMPOTENCY_TABLE", "lotus-idempotency"),
+        profiles_table=env_text("PROFILES_TABLE", "lotus-profiles"),
+        secret_name=env_text("MESSENGER_SECRET_NAME"),
+        max_receive_count=env_number("MAX_RECEIVE_COUNT", 5, int),
+        retry_attempts=env_number("RETRY_ATTEMPTS", 4, int),
+        retry_base_delay=env_number("RETRY_BASE_DELAY", 0.5, float),
+        retry_max_delay=env_number("RETRY_MAX_DELAY", 8.0, float),
+        rasa_timeout=env_number("RASA_TIMEOUT", 20.0, float),
+        graph_timeout=env_number("GRAPH_TIMEOUT", 10.0, float),
+        profile_ttl_seconds=env_number("PROFILE_TTL_SECONDS", 7 * 24 * 3600, int),
+        idempotency_ttl_seconds=env_number("IDEMPOTENCY_TTL_SECONDS", 2 * 24 * 3600, int),
+        secrets_max_age=env_number("SECRETS_MAX_AGE", 300, int),
     )
 
 
@@ -110,7 +96,7 @@ def load_secrets(conf: ConnectorSettings | None = None) -> MessengerSecrets:
         values = {key: str(raw.get(key) or raw.get(env_name) or "") for key, env_name in SECRET_KEYS.items()}
         source = f"secret {conf.secret_name!r}"
     else:
-        values = {key: _env(env_name) for key, env_name in SECRET_KEYS.items()}
+        values = {key: env_text(env_name) for key, env_name in SECRET_KEYS.items()}
         source = "the environment"
     missing = [SECRET_KEYS[key] for key, value in values.items() if not value]
     if missing:

@@ -7,8 +7,10 @@ from aws_lambda_powertools import Logger
 from mangum import Mangum
 
 from dashboard.app import create_app
+from deploy.jobs.config import use_database_secret
 
 logger = Logger(service="dashboard-api")
+use_database_secret()  # in AWS the database is named by DATABASE_SECRET_ARN
 asgi = Mangum(create_app(), lifespan="off")
 
 

@@ -1,0 +1,1 @@
+"""The scheduled jobs (EventBridge Scheduler -> Lambda): the nightly archive and the hourly reminders."""
