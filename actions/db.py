@@ -145,8 +145,8 @@ def reset_pool() -> None:
 
 
 @contextmanager
-def transaction() -> Iterator[psycopg2.extensions.cursor]:
-    """A cursor in one transaction: committed on success, rolled back on any error."""
+def _connection() -> Iterator[psycopg2.extensions.connection]:
+    """A pooled connection, one of the limited slots; connection failures become DatabaseUnavailable."""
     if not _slots.acquire(timeout=30):
         raise DatabaseUnavailable("no free database connection after 30 s")
     try:
@@ -157,8 +157,7 @@ def transaction() -> Iterator[psycopg2.extensions.cursor]:
             raise DatabaseUnavailable(str(err).strip()) from err
         broken = False
         try:
-            with conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-                yield cur
+            yield conn
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
             broken = True
             raise DatabaseUnavailable(str(err).strip()) from err
@@ -166,6 +165,13 @@ def transaction() -> Iterator[psycopg2.extensions.cursor]:
             pool.putconn(conn, close=broken or conn.closed != 0)
     finally:
         _slots.release()
+
+
+@contextmanager
+def transaction() -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor in one transaction: committed on success, rolled back on any error."""
+    with _connection() as conn, conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        yield cur
 
 
 # --- schema ----------------------------------------------------------------------
@@ -489,28 +495,11 @@ def bookings_of_sender(sender_id: str, limit: int = 50) -> list[Booking]:
 
 def _stream(sql: str, params: Any, batch_size: int) -> Iterator[dict[str, Any]]:
     """Rows of one query through a server-side cursor, `batch_size` at a time: memory stays flat."""
-    if not _slots.acquire(timeout=30):
-        raise DatabaseUnavailable("no free database connection after 30 s")
-    try:
-        try:
-            pool = _get_pool()
-            conn = pool.getconn()
-        except psycopg2.OperationalError as err:
-            raise DatabaseUnavailable(str(err).strip()) from err
-        broken = False
-        try:
-            name = f"stream_{secrets.token_hex(6)}"
-            with conn, conn.cursor(name=name, cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-                cur.itersize = batch_size
-                cur.execute(sql, params)
-                yield from cur
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
-            broken = True
-            raise DatabaseUnavailable(str(err).strip()) from err
-        finally:
-            pool.putconn(conn, close=broken or conn.closed != 0)
-    finally:
-        _slots.release()
+    name = f"stream_{secrets.token_hex(6)}"
+    with _connection() as conn, conn, conn.cursor(name=name, cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.itersize = batch_size
+        cur.execute(sql, params)
+        yield from cur
 
 
 def tracker_events_exist() -> bool:
