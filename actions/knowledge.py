@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
 import threading
 import time
@@ -66,6 +67,11 @@ class ActionAnswerQuestion(Action):
 
 
 def _preload() -> None:
+    # Only the action server's web workers (child processes) answer; the parent that starts them does not need
+    # the model. A spawned worker imports this module before it knows its parent, hence the short wait.
+    time.sleep(1)
+    if multiprocessing.parent_process() is None:
+        return
     try:
         shared_knowledge().current()
         shared_knowledge().embedder.embed(["warm up"])
