@@ -108,6 +108,23 @@ def _dashboard(figures: dict) -> list[str]:
     ]
 
 
+def _archive(figures: dict) -> list[str]:
+    lines = [
+        "## Nightly archive (`bench/archive_bench.py`)",
+        "",
+        f"{figures['what']}.",
+        "",
+        "| events | seconds | events/s | gzip | memory before -> peak |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {r['events']:,} | {r['seconds']} | {r['events_per_second']:,} | {r['gzip_mib']} MiB | "
+        f"{r['rss_before_mib']} -> {r['rss_peak_mib']} MiB |"
+        for r in figures["runs"]
+    ]
+    return lines
+
+
 def _generic(name: str, figures: dict) -> list[str]:
     lines = [f"## {name}", "", "| figure | value |", "| --- | --- |"]
     for key, value in figures.items():
@@ -117,7 +134,7 @@ def _generic(name: str, figures: dict) -> list[str]:
 
 
 def write() -> Path:
-    sections = {"rag": _rag, "connector": _connector, "dashboard_stats": _dashboard}
+    sections = {"rag": _rag, "connector": _connector, "dashboard_stats": _dashboard, "archive": _archive}
     lines = [
         "# Benchmarks",
         "",
