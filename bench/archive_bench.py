@@ -52,14 +52,6 @@ class PeakSampler:
         self.peak = max(self.peak, rss_mib())
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def fill(events: int, day_start: float) -> None:
     from actions import db
 
@@ -96,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="archive-bench-"))
     server = pgserver.get_server(workdir / "pg", cleanup_mode="delete")
     os.environ["DATABASE_URL"] = server.get_uri()
+    from scripts.stack import free_port
+
     port = free_port()
+    # moto in its own process (not deploy.local_aws.start_moto's thread), so its memory stays out of the figure
     moto = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

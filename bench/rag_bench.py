@@ -105,9 +105,8 @@ def build_figures() -> dict:
 
 def latency_figures(queries: int = 200) -> dict:
     from scripts import stack
-    from tests.conftest import free_port
 
-    port = free_port()
+    port = stack.free_port()
     questions = [q for q, _ in load_questions()] + load_unanswerable()
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "actions.log"

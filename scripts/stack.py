@@ -16,6 +16,7 @@ import argparse
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,13 @@ RASA = PROJECT_ROOT / ".venv" / "rasa" / "bin" / "rasa"
 APP_PYTHON = PROJECT_ROOT / ".venv" / "app" / "bin" / "python"
 MODEL = PROJECT_ROOT / "models" / "lotus.tar.gz"
 LOGS = PROJECT_ROOT / ".data" / "logs"
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now, for a server started next."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def say(message: str) -> None:

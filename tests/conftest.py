@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,12 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from actions import bookings, db  # noqa: E402
 from actions.business import business  # noqa: E402
 from actions.settings import settings  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from scripts.stack import free_port  # noqa: E402, F401  (tests import it from here)
 
 
 @pytest.fixture(scope="session")
