@@ -52,12 +52,12 @@ validate: envs ## check the training data and domain
 	@$(RASA) data validate --domain domain.yml --config config.yml --data $$(ls -d data/* | grep -v business.yml) --fail-on-warnings
 
 lint: envs ## ruff checks
-	@.venv/app/bin/ruff check actions scripts tests components rag deploy dashboard bench
-	@.venv/app/bin/ruff format --check actions scripts tests components rag deploy dashboard bench
+	@.venv/app/bin/ruff check actions core scripts tests components rag deploy dashboard bench
+	@.venv/app/bin/ruff format --check actions core scripts tests components rag deploy dashboard bench
 
 format: envs ## ruff format
-	@.venv/app/bin/ruff format actions scripts tests components rag deploy dashboard bench
-	@.venv/app/bin/ruff check --fix actions scripts tests components rag deploy dashboard bench
+	@.venv/app/bin/ruff format actions core scripts tests components rag deploy dashboard bench
+	@.venv/app/bin/ruff check --fix actions core scripts tests components rag deploy dashboard bench
 
 test: setup ## every test: lint, data validation, conversation tests, pytest
 	@$(MAKE) --no-print-directory lint validate test-stories

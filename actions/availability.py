@@ -6,19 +6,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import bookings
-from actions.booking import first_value, resolve_customer_when
-from actions.business import business
-from actions.common import (
-    from_iso,
+from actions.conversation import (
     guarded,
     latest_entity,
     latest_text,
-    parse_when,
     payload,
     service_buttons,
     slot_button,
 )
+from actions.date_time import first_value, resolve_customer_when
+from core import bookings
+from core.business import business
+from core.values import from_iso, parse_when
 
 
 class ActionCheckAvailability(Action):

@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import BOOKING_SLOTS
+from actions.booking_form import BOOKING_SLOTS
 
 # The actions that end with "shall I book it?" and set the `offer` slot.
 OFFERING_ACTIONS = {"action_check_availability", "action_answer_price", "action_list_bookings"}

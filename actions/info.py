@@ -11,8 +11,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.business import business
-from actions.common import bullet_list, contact_line, latest_entity, latest_text, parse_when, payload
+from actions.conversation import (
+    bullet_list,
+    contact_line,
+    latest_entity,
+    latest_text,
+    payload,
+)
+from core.business import business
+from core.values import parse_when
 
 
 class ActionGreet(Action):

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import threading
 import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.business import business
-from actions.common import contact_line, latest_intent, latest_text
+from actions.conversation import contact_line, latest_intent, latest_text
+from core.business import business
 from rag.knowledge import Answer, EmptyQuestion, shared_knowledge
 
 log = logging.getLogger(__name__)
@@ -64,20 +61,3 @@ class ActionAnswerQuestion(Action):
             "I can also book, move or cancel an appointment for you."
         )
         return []
-
-
-def _preload() -> None:
-    # Only the action server's web workers (child processes) answer; the parent that starts them does not need
-    # the model. A spawned worker imports this module before it knows its parent, hence the short wait.
-    time.sleep(1)
-    if multiprocessing.parent_process() is None:
-        return
-    try:
-        shared_knowledge().current()
-        shared_knowledge().embedder.embed(["warm up"])
-    except Exception:
-        log.exception("the knowledge index could not be loaded at start; it will be tried again on the first question")
-
-
-if os.environ.get("RAG_PRELOAD") == "1":  # set by the launcher for the action server: ready before the first question
-    threading.Thread(target=_preload, name="knowledge-preload", daemon=True).start()

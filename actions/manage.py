@@ -9,21 +9,20 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import bookings, db
-from actions.booking import DateTimeValidation, first_value
-from actions.business import Business, business
-from actions.common import (
+from actions.conversation import (
     apologise_database_down,
     booking_button,
     booking_line,
     contact_line,
     entity_values,
-    find_reference,
-    from_iso,
     guarded,
     latest_text,
     yes_no_buttons,
 )
+from actions.date_time import DateTimeValidation, first_value
+from core import bookings, db
+from core.business import Business, business
+from core.values import find_reference, from_iso
 
 MANAGE_SLOTS = (
     "booking_ref",

@@ -53,7 +53,7 @@ class PeakSampler:
 
 
 def fill(events: int, day_start: float) -> None:
-    from actions import db
+    from core import db
 
     with db.transaction() as cur:
         cur.execute("TRUNCATE events")
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         AWS_DEFAULT_REGION="ap-southeast-1",
     )
     try:
-        from actions import db
+        from core import db
         from deploy.jobs import archive
 
         db.migrate()
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / "archive.json").write_text(json.dumps(result, indent=2) + "\n")
         return 0
     finally:
-        from actions import db
+        from core import db
 
         db.reset_pool()
         moto.terminate()

@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     server = pgserver.get_server(workdir / "pg", cleanup_mode="delete")
     os.environ["DATABASE_URL"] = server.get_uri()
     os.environ["DASHBOARD_TOKEN"] = "bench"
-    from actions import bookings, db
-    from actions.business import business
+    from core import bookings, db
+    from core.business import business
     from dashboard import conversations, stats
     from dashboard.app import create_app
     from dashboard.settings import dashboard_settings

@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from actions import db
+from core import db
 from dashboard import assets, conversations, health, knowledge, stats, try_bot
 from dashboard import bookings as booking_views
 from dashboard.auth import Unauthorized, User, Verifier, make_verifier

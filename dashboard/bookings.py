@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from actions import bookings, db
-from actions.business import business
-from actions.common import mask_phone
+from core import bookings, db
+from core.business import business
+from core.values import mask_phone
 
 STATUSES = ("confirmed", "cancelled", "completed", "no_show")
 

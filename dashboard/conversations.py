@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from actions import db
-from actions.business import business
-from actions.common import mask_phone
+from core import db
+from core.business import business
+from core.values import mask_phone
 from dashboard import tracker_store
 from dashboard.bookings import booking_summary
 from dashboard.settings import TRY_SENDER_PREFIX

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from actions import db
+from core import db
 from dashboard import knowledge
 from deploy.connector import rasa_client
 

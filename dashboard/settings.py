@@ -1,4 +1,4 @@
-"""The dashboard's own settings, from the environment (shared ones stay in `actions.settings`)."""
+"""The dashboard's own settings, from the environment (shared ones stay in `core.settings`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from actions.settings import PROJECT_ROOT, env_text, settings
+from core.settings import PROJECT_ROOT, env_text, settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TRY_SENDER_PREFIX = "dashboard-try-"  # senders of the "try the bot" panel, left out of the figures

@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from actions import db
-from actions.business import business
+from core import db
+from core.business import business
 from dashboard import tracker_store
 
 BOOKING_INTENTS = ["book_appointment"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg2.errors
 
-from actions import db
+from core import db
 from dashboard.settings import TRY_SENDER_PREFIX
 
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")

@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import secrets
 import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 
+from core.secrets import dev_values
 from deploy.connector import config, orchestrator, receiver
 from deploy.local_aws import provision, start_moto
 
@@ -239,17 +236,8 @@ def reset_caches() -> None:
     orchestrator.orchestrator.cache_clear()
 
 
-def dev_secrets() -> dict[str, str]:
-    """Dev values for the Messenger secrets that are not set (set in the environment and returned)."""
-    created = {}
-    for env_name in config.SECRET_KEYS.values():
-        if not os.environ.get(env_name, "").strip():
-            os.environ[env_name] = created[env_name] = secrets.token_hex(16)
-    return created
-
-
 def main(argv: list[str] | None = None) -> int:
-    from actions.settings import settings as app_settings
+    from core.settings import settings as app_settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=app_settings().gateway_port)
@@ -264,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         max_receive_count=config.settings().max_receive_count, visibility_timeout=args.visibility_timeout
     )
     os.environ.update(resources.env())
-    for name, value in dev_secrets().items():
+    made = dev_values(dict(os.environ), list(config.SECRET_KEYS.values()))  # run on its own: dev values
+    os.environ.update(made)
+    for name, value in made.items():
         print(f"{name}={value}  (dev value)", flush=True)
     reset_caches()
 
@@ -282,23 +272,6 @@ def main(argv: list[str] | None = None) -> int:
         if moto is not None:
             moto.stop()
     return 0
-
-
-@contextmanager
-def gateway(env: dict[str, str], port: int | None = None, log: Path | None = None) -> Iterator[Any]:
-    """The gateway as a child process of the local stack (like `scripts.stack.action_server`)."""
-    import requests
-
-    from actions.settings import settings as app_settings
-    from scripts import stack
-
-    port = port or app_settings().gateway_port
-    log = log or stack.LOGS / "gateway.log"
-    args = [str(stack.APP_PYTHON), "-m", "deploy.local_gateway", "--port", str(port)]
-    with stack.child(args, env, log, "Messenger gateway") as process:
-        url = f"http://127.0.0.1:{port}/health"
-        stack.wait_until(lambda: requests.get(url, timeout=2).ok, "the Messenger gateway", process, 60, log)
-        yield process
 
 
 if __name__ == "__main__":

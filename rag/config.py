@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from actions.settings import PROJECT_ROOT, env_number, env_path, env_text, settings
+from core.settings import PROJECT_ROOT, env_number, env_path, env_text, settings
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from actions.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from rag.knowledge import Knowledge
 
 QUESTIONS_FILE = PROJECT_ROOT / "tests" / "data" / "rag_questions.yml"

@@ -7,6 +7,9 @@
 RASA_SERVERS=2 with `serve` starts a Redis server (REDIS_PORT, 6379) and two Rasa servers on RASA_PORT and
 RASA_PORT+1 that share the PostgreSQL tracker store and a Redis lock store (endpoints-scaled.yml), as in AWS.
 
+Every launcher of a local process lives here (the other modules are what those processes run), and the
+secrets of a local run are made here once: generated where the environment sets none.
+
 Children are stopped when this process ends (Ctrl-C, leaving the shell, an error).
 """
 
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -26,13 +28,22 @@ from pathlib import Path
 
 import requests
 
-from actions import bookings, db
-from actions.settings import PROJECT_ROOT, settings
+from core import bookings, db
+from core.secrets import dev_values
+from core.settings import PROJECT_ROOT, settings
 
 RASA = PROJECT_ROOT / ".venv" / "rasa" / "bin" / "rasa"
 APP_PYTHON = PROJECT_ROOT / ".venv" / "app" / "bin" / "python"
 MODEL = PROJECT_ROOT / "models" / "lotus.tar.gz"
-LOGS = PROJECT_ROOT / ".data" / "logs"
+
+# Secrets of a local run: generated when not set. The Messenger ones sign test payloads, the dashboard one
+# signs staff in, and the actions token is what Rasa shows the action server.
+DEV_SECRETS = ("MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN", "MESSENGER_PAGE_TOKEN", "DASHBOARD_TOKEN")
+INTERNAL_SECRETS = ("ACTIONS_TOKEN",)
+
+
+def logs_dir() -> Path:
+    return settings().logs_dir
 
 
 def free_port() -> int:
@@ -76,6 +87,7 @@ def stack_env(url: str) -> dict[str, str]:
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONWARNINGS="ignore",  # Rasa 3.6's dependencies warn about their own deprecations
     )
+    env.update(dev_values(env, INTERNAL_SECRETS))
     return env
 
 
@@ -117,8 +129,8 @@ def child(args: list[str], env: dict[str, str], log: Path, name: str):
 @contextmanager
 def action_server(env: dict[str, str], port: int | None = None, log: Path | None = None):
     port = port or settings().actions_port
-    log = log or LOGS / "actions.log"
-    args = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    log = log or logs_dir() / "actions.log"
+    args = [str(APP_PYTHON), "-m", "actions.server", "--port", str(port)]
     env = {**env, "RAG_PRELOAD": "1"}  # the knowledge index and its model load at start, not on the first question
     with child(args, env, log, "action server") as process:
         url = f"http://127.0.0.1:{port}/health"
@@ -135,7 +147,7 @@ def rasa_server(
     endpoints: str = "endpoints.yml",
 ):
     port = port or settings().rasa_port
-    log = log or LOGS / "rasa.log"
+    log = log or logs_dir() / "rasa.log"
     args = [
         str(RASA), "run", "--enable-api", "--port", str(port), "--model", str(model),
         "--endpoints", endpoints, "--credentials", "credentials.yml", "--cors", "*",
@@ -165,7 +177,7 @@ def redis_server(port: int, log: Path | None = None):
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("RASA_SERVERS > 1 needs a Redis server: apt-get install redis-server")
-    log = log or LOGS / "redis.log"
+    log = log or logs_dir() / "redis.log"
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
 
     def answers() -> bool:
@@ -193,15 +205,15 @@ def scaled_env(env: dict[str, str], redis_port: int) -> dict[str, str]:
 
 def rasa_servers(stack: ExitStack, env: dict[str, str]) -> dict[str, subprocess.Popen]:
     """`RASA_SERVERS` Rasa servers from RASA_PORT up (one, with the in-memory lock store, by default)."""
-    count = int(os.environ.get("RASA_SERVERS", "1") or 1)
+    count = settings().rasa_servers
     if count <= 1:
         return {"Rasa server": stack.enter_context(rasa_server(env))}
-    redis_port = int(os.environ.get("REDIS_PORT", "6379") or 6379)
+    redis_port = settings().redis_port
     processes = {"Redis": stack.enter_context(redis_server(redis_port))}
     env = scaled_env(env, redis_port)
     for n in range(count):
         port = settings().rasa_port + n
-        server = rasa_server(env, port=port, log=LOGS / f"rasa-{n + 1}.log", endpoints=SCALED_ENDPOINTS)
+        server = rasa_server(env, port=port, log=logs_dir() / f"rasa-{n + 1}.log", endpoints=SCALED_ENDPOINTS)
         processes[f"Rasa server {n + 1}"] = stack.enter_context(server)
         say(f"Rasa server {n + 1}: http://127.0.0.1:{port}  (Redis lock store on port {redis_port})")
     return processes
@@ -210,7 +222,7 @@ def rasa_servers(stack: ExitStack, env: dict[str, str]) -> dict[str, subprocess.
 @contextmanager
 def dashboard(env: dict[str, str], port: int | None = None, log: Path | None = None):
     port = port or settings().dashboard_port
-    log = log or LOGS / "dashboard.log"
+    log = log or logs_dir() / "dashboard.log"
     with child([str(APP_PYTHON), "-m", "dashboard", "--port", str(port)], env, log, "dashboard") as process:
         url = f"http://127.0.0.1:{port}/auth/config"
         wait_until(lambda: requests.get(url, timeout=2).ok, "the dashboard", process, 60, log)
@@ -226,7 +238,7 @@ def run_shell() -> int:
     require_model()
     env = stack_env(prepare_database())
     with action_server(env):
-        say(f"action server on port {settings().actions_port} (log: {LOGS / 'actions.log'})")
+        say(f"action server on port {settings().actions_port} (log: {logs_dir() / 'actions.log'})")
         say("Starting rasa shell: type your messages, /stop to leave.")
         args = [str(RASA), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml",
                 "--port", str(settings().rasa_port)]  # fmt: skip
@@ -237,20 +249,27 @@ def run_shell() -> int:
             signal.signal(signal.SIGINT, previous)
 
 
-DEV_SECRETS = ("MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN", "MESSENGER_PAGE_TOKEN", "DASHBOARD_TOKEN")
-
-
 def dev_secrets(env: dict[str, str]) -> dict[str, str]:
     """Local values for the secrets that are not set, printed so a developer can sign test payloads."""
-    made = {name: secrets.token_urlsafe(24) for name in DEV_SECRETS if not env.get(name)}
+    made = dev_values(env, DEV_SECRETS)
     for name, value in made.items():
         say(f"{name}={value}  (generated for this run)")
     return {**env, **made}
 
 
-def serve() -> int:
-    from deploy.local_gateway import gateway
+@contextmanager
+def gateway(env: dict[str, str], port: int | None = None, log: Path | None = None):
+    """The local Messenger gateway (deploy/local_gateway.py) as a child process."""
+    port = port or settings().gateway_port
+    log = log or logs_dir() / "gateway.log"
+    args = [str(APP_PYTHON), "-m", "deploy.local_gateway", "--port", str(port)]
+    with child(args, env, log, "Messenger gateway") as process:
+        url = f"http://127.0.0.1:{port}/health"
+        wait_until(lambda: requests.get(url, timeout=2).ok, "the Messenger gateway", process, 60, log)
+        yield process
 
+
+def serve() -> int:
     require_model()
     env = dev_secrets(stack_env(prepare_database()))
     stop = {"now": False}
@@ -273,7 +292,7 @@ def serve() -> int:
             f"Messenger:     http://127.0.0.1:{settings().gateway_port}/webhook  (Send API -> {env.get('GRAPH_API_URL') or 'Meta'})"
         )
         say(f"dashboard:     http://127.0.0.1:{settings().dashboard_port}/  (sign in with DASHBOARD_TOKEN)")
-        say(f"logs:          {LOGS}")
+        say(f"logs:          {logs_dir()}")
         say("ready")
         while not stop["now"]:
             for name, process in processes.items():

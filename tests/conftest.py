@@ -13,9 +13,9 @@ PINNED_NOW = "2026-12-01T10:00:00+07:00"
 os.environ["BOOKING_NOW"] = PINNED_NOW
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from actions import bookings, db  # noqa: E402
-from actions.business import business  # noqa: E402
-from actions.settings import settings  # noqa: E402
+from core import bookings, db  # noqa: E402
+from core.business import business  # noqa: E402
+from core.settings import settings  # noqa: E402
 from scripts.stack import free_port  # noqa: E402, F401  (tests import it from here)
 
 

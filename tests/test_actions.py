@@ -15,15 +15,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import bookings, db
 from actions.availability import ActionCheckAvailability
-from actions.booking import (
+from actions.booking_form import (
     ActionAskBookingConfirmed,
     ActionAskWhen,
     ActionBookingDone,
     ValidateBookingForm,
 )
-from actions.business import business
 from actions.dialogue import ActionNo, ActionYes
 from actions.info import ActionAnswerHours, ActionAnswerPrice, ActionHandoff
 from actions.manage import (
@@ -33,7 +31,9 @@ from actions.manage import (
     ValidateCancelForm,
     ValidateRescheduleForm,
 )
-from actions.scheduling import check_start
+from core import bookings, db
+from core.business import business
+from core.scheduling import check_start
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.business import BusinessConfigError, business, load_business
+from core.business import BusinessConfigError, business, load_business
 
 ROOT = Path(__file__).resolve().parent.parent
 

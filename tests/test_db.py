@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import psycopg2
 import pytest
 
-from actions import bookings, db
-from actions.business import business
+from core import bookings, db
+from core.business import business
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

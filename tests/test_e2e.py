@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from actions import db
+from core import db
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actions import scheduling
-from actions.business import business
+from core import scheduling
+from core.business import business
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)  # Tuesday

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actions.timeparse import When, combine, find_when, resolve_when
+from core.timeparse import When, combine, find_when, resolve_when
 
 TZ = "Asia/Ho_Chi_Minh"
 ZONE = ZoneInfo(TZ)

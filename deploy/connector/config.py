@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from actions.settings import env_number, env_text
-from actions.settings import load_settings as load_app_settings
+from core.settings import env_number, env_text
+from core.settings import load_settings as load_app_settings
 
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v21.0"
 

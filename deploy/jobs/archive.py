@@ -33,8 +33,8 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-from actions import db
-from actions.business import business
+from core import db
+from core.business import business
 from deploy.jobs.config import archive_settings, use_database_secret
 
 logger = Logger(service="lotus-jobs", child=True)

@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from actions.settings import env_text
-from actions.settings import settings as app_settings
+from core.settings import env_text
+from core.settings import settings as app_settings
 from deploy.connector.config import ConfigError
 
 # Read by `use_database_secret` but never set in AWS: a URL would put the password in the function's settings.

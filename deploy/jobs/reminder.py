@@ -28,8 +28,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from actions import db
-from actions.business import Business, business
+from core import db
+from core.business import Business, business
 from deploy.connector import config
 from deploy.connector.graph import GraphClient, GraphRejected, GraphUnavailable
 from deploy.connector.retry import RetryPolicy

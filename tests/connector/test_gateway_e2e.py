@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from actions import db
+from core import db
 from deploy.connector.signature import sign
 from tests.connector.conftest import APP_SECRET, PAGE_ID, wait_for
 

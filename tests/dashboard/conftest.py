@@ -21,9 +21,9 @@ import pytest
 import requests
 import uvicorn
 
-from actions import bookings, db
-from actions.business import business
-from actions.settings import PROJECT_ROOT
+from core import bookings, db
+from core.business import business
+from core.settings import PROJECT_ROOT
 from dashboard import assets
 from dashboard.settings import TRY_SENDER_PREFIX
 from deploy.connector import rasa_client

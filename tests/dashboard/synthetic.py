@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from actions import db
-from actions.settings import PROJECT_ROOT
+from core import db
+from core.settings import PROJECT_ROOT
 
 RASA_PYTHON = PROJECT_ROOT / ".venv" / "rasa" / "bin" / "python"
 WRITER = Path(__file__).with_name("rasa_writer.py")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from actions import db
-from actions.business import business
-from actions.common import mask_phone
+from core import db
+from core.business import business
+from core.values import mask_phone
 from dashboard import health
 from dashboard.app import create_app
 from dashboard.settings import load_dashboard_settings

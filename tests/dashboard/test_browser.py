@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from actions import db
-from actions.business import business
+from core import db
+from core.business import business
 from tests.dashboard.conftest import PAST_DAYS, PER_DAY, REAL_CONVERSATIONS, SCRIPT_MESSAGE, Api, Seeded
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from actions import bookings
+from core import bookings
 from dashboard.settings import dashboard_settings
 
 CONTEXT = SimpleNamespace(

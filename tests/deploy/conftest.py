@@ -11,8 +11,8 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from actions import db
-from actions.business import business
+from core import db
+from core.business import business
 from deploy.connector import config
 from deploy.jobs import reminder
 from tests.connector.conftest import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN, GraphStub, graph, moto_server  # noqa: F401

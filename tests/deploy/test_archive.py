@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 import boto3
 import psycopg2.extras
 
-from actions import db
-from actions.business import business
+from core import db
+from core.business import business
 from deploy.jobs import archive
 from tests.deploy.conftest import insert_events, make_booking
 

@@ -56,7 +56,7 @@ def test_the_action_server_image_is_python_311_with_the_sdk_and_the_index():
     assert re.search(r"^FROM python:3\.11-slim$", text, re.M)
     assert "python -m rag build" in text
     entrypoint = (CONTAINERS / "actions" / "entrypoint.sh").read_text()
-    assert "python -m rasa_sdk --actions actions --port 5055" in entrypoint
+    assert "python -m actions.server --port 5055" in entrypoint
     assert "python -m scripts.stack prepare" in entrypoint
 
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 import boto3
 import pytest
 
-from actions.settings import settings
+from core.settings import settings
 from deploy.connector.config import ConfigError
 from deploy.jobs import config
 

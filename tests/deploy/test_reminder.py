@@ -6,8 +6,8 @@ import threading
 import time
 from datetime import timedelta
 
-from actions import db
-from actions.business import business
+from core import db
+from core.business import business
 from deploy.connector.graph import GraphClient
 from deploy.connector.retry import RetryPolicy
 from deploy.jobs import reminder

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from actions import db
+from core import db
 from tests.conftest import PINNED_NOW, free_port
 
 pytestmark = pytest.mark.e2e

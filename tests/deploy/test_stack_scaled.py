@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
 
-from actions.settings import settings
+from core.settings import settings
 from scripts import stack as launcher
 
 

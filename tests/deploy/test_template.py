@@ -13,7 +13,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import cfn_yaml
 
-from actions.business import business
+from core.business import business
 from deploy.connector import tables
 from deploy.jobs import archive
 from deploy.jobs import config as jobs_config

@@ -8,4 +8,4 @@ if [ -z "${DATABASE_URL:-}" ]; then
     export DATABASE_URL
 fi
 python -m scripts.stack prepare
-exec python -m rasa_sdk --actions actions --port 5055
+exec python -m actions.server --port 5055

@@ -44,6 +44,12 @@ class Settings:
     dashboard_port: int
     gateway_port: int
     rasa_url: str
+    rasa_servers: int  # Rasa servers the local stack starts (more than one share a Redis lock store)
+    redis_port: int
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -74,6 +80,8 @@ def load_settings() -> Settings:
         dashboard_port=env_number("DASHBOARD_PORT", 8000),
         gateway_port=env_number("GATEWAY_PORT", 8080),
         rasa_url=os.environ.get("RASA_URL", "").strip() or f"http://127.0.0.1:{rasa_port}",
+        rasa_servers=max(1, env_number("RASA_SERVERS", 1)),
+        redis_port=env_number("REDIS_PORT", 6379),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from actions.business import Business
+from core.business import Business
 
 Busy = Sequence[tuple[str, datetime, datetime]]  # (staff, starts_at, ends_at)
 

@@ -24,7 +24,7 @@ import psycopg2.errors
 import psycopg2.extras
 import psycopg2.pool
 
-from actions.settings import settings
+from core.settings import settings
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from actions import db, scheduling
-from actions.business import Business, business
-from actions.scheduling import Rejection, Slot
+from core import db, scheduling
+from core.business import Business, business
+from core.scheduling import Rejection, Slot
 
 if TYPE_CHECKING:
-    from actions.timeparse import When
+    from core.timeparse import When
 
 
 @dataclass(frozen=True)
