@@ -20,6 +20,10 @@ help: ## list the commands
 .venv/rasa/.installed: requirements/rasa.txt scripts/make_venv.sh
 	@scripts/make_venv.sh rasa 3.10 requirements/rasa.txt
 
+# checkov in its own environment: it pins boto3 to an older release than the app's
+.venv/checkov/.installed: requirements/checkov.txt scripts/make_venv.sh
+	@scripts/make_venv.sh checkov 3.11 requirements/checkov.txt
+
 # MiniLM exported to ONNX once, for the dense featurizer in the Rasa pipeline
 .venv/minilm-onnx/manifest.json: .venv/app/.installed components/export_minilm.py
 	@$(APP) -m components.export_minilm .venv/minilm-onnx
@@ -28,7 +32,7 @@ help: ## list the commands
 .venv/dashboard-assets/.installed-from: .venv/app/.installed dashboard/package.json dashboard/package-lock.json
 	@$(APP) -m dashboard.assets
 
-envs: .venv/app/.installed .venv/rasa/.installed .venv/minilm-onnx/manifest.json .venv/dashboard-assets/.installed-from
+envs: .venv/app/.installed .venv/rasa/.installed .venv/checkov/.installed .venv/minilm-onnx/manifest.json .venv/dashboard-assets/.installed-from
 
 setup: envs index ## install what is missing: both environments, the database, the knowledge index, the trained model
 	@$(APP) -m scripts.train

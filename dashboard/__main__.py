@@ -37,8 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     if config.cognito is None and not config.token:
         config = replace(config, token=generate_token())
         print(f"dashboard token (set DASHBOARD_TOKEN to keep one): {config.token}", flush=True)
+    try:
+        app = create_app(config)
+    except ValueError as err:  # a placeholder DASHBOARD_TOKEN, incomplete Cognito settings
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host=args.host, port=config.port, log_level="warning", access_log=False)
+        uvicorn.Config(app, host=args.host, port=config.port, log_level="warning", access_log=False)
     )
     url = f"http://{args.host}:{config.port}"
     threading.Thread(target=_announce_when_listening, args=(server, url), daemon=True).start()

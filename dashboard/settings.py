@@ -23,6 +23,16 @@ class Cognito:
 
 
 @dataclass(frozen=True)
+class RebuildTask:
+    """Where a knowledge rebuild runs on AWS: a one-off ECS task (deploy/template.yaml's KnowledgeRebuildTaskDefinition)."""
+
+    cluster: str
+    task_definition: str
+    subnets: tuple[str, ...]
+    security_group: str
+
+
+@dataclass(frozen=True)
 class DashboardSettings:
     port: int
     token: str | None  # local sign-in; None when Cognito is configured or a token is still to be generated
@@ -30,6 +40,7 @@ class DashboardSettings:
     rasa_url: str
     actions_url: str
     assets_dir: Path  # where `python -m dashboard.assets` installs the chart library
+    rebuild_task: RebuildTask | None = None  # None locally: the dashboard rebuilds the index itself
 
 
 def _cognito() -> Cognito | None:
@@ -57,6 +68,19 @@ def _cognito() -> Cognito | None:
     )
 
 
+def _rebuild_task() -> RebuildTask | None:
+    names = ("KNOWLEDGE_REBUILD_CLUSTER", "KNOWLEDGE_REBUILD_TASK_DEFINITION", "KNOWLEDGE_REBUILD_SUBNETS",
+             "KNOWLEDGE_REBUILD_SECURITY_GROUP")  # fmt: skip
+    cluster, task_definition, subnets, security_group = (env_text(name) for name in names)
+    if not (cluster or task_definition or subnets or security_group):
+        return None
+    if not (cluster and task_definition and subnets and security_group):
+        raise ValueError(f"a knowledge rebuild task needs all of {', '.join(names)}")
+    return RebuildTask(
+        cluster, task_definition, tuple(s.strip() for s in subnets.split(",") if s.strip()), security_group
+    )
+
+
 def load_dashboard_settings() -> DashboardSettings:
     shared = settings()
     assets = env_text("DASHBOARD_ASSETS_DIR")
@@ -67,6 +91,7 @@ def load_dashboard_settings() -> DashboardSettings:
         rasa_url=shared.rasa_url,
         actions_url=env_text("ACTIONS_URL") or f"http://127.0.0.1:{shared.actions_port}",
         assets_dir=Path(assets).expanduser().resolve() if assets else PROJECT_ROOT / ".venv" / "dashboard-assets",
+        rebuild_task=_rebuild_task(),
     )
 
 

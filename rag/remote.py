@@ -6,6 +6,12 @@ and, when it names another version, downloads the artefact beside the local inde
 `rag.index.load` and replaces the local files in the order `rag.index.build` writes them (manifest last):
 a running `Knowledge` then reloads it as it would a local rebuild.
 
+The documents an index is built from live beside it, under `documents/` (uploaded by the operator, read by
+the rebuild task `deploy.rebuild_knowledge`); a second item (`<index_name>#rebuild`) remembers the last
+rebuild task the dashboard started. Reading the pointer, the published manifest and the documents needs
+no faiss or numpy (the dashboard's Lambda image has neither): `rag.index` is imported only to publish and
+fetch.
+
 boto3 clients are made on first use; `AWS_ENDPOINT_URL` (moto locally) is honoured by boto3 itself.
 """
 
@@ -15,18 +21,21 @@ import logging
 import os
 import shutil
 import tempfile
+import json
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from rag import index as rag_index
-
 log = logging.getLogger(__name__)
 
-# in the order rag.index.build writes them: a reader never sees a manifest before the files it describes
-FILES = (rag_index.INDEX_FILE, rag_index.CHUNKS_FILE, rag_index.MANIFEST_FILE)
+# rag.index's INDEX_FILE, CHUNKS_FILE and MANIFEST_FILE (tests/test_rag_remote.py checks), in the order
+# rag.index.build writes them: a reader never sees a manifest before the files it describes
+MANIFEST_FILE = "manifest.json"
+FILES = ("index.faiss", "chunks.json", MANIFEST_FILE)
 DEFAULT_INDEX_NAME = "knowledge"
+DOCUMENTS_PREFIX = "documents/"
+REBUILD_RECORD_DAYS = 30  # how long the record of a rebuild is kept (the table's TTL)
 
 
 class RemoteIndex:
@@ -59,8 +68,60 @@ class RemoteIndex:
             return None
         return {name: value["S"] for name, value in item.items() if "S" in value}
 
+    def published_manifest(self, pointer: dict[str, str]) -> dict[str, Any]:
+        """The manifest of the version `pointer` names, read from S3 (raises botocore errors when missing)."""
+        s3, _ = self._s3_and_dynamodb()
+        prefix = pointer.get("prefix") or f"{self.index_name}/{pointer['version']}/"
+        body = s3.get_object(Bucket=self.bucket, Key=prefix + MANIFEST_FILE)["Body"].read()
+        return json.loads(body)
+
+    def documents(self) -> dict[str, bytes]:
+        """The knowledge documents under `documents/`: file name -> content (Markdown files only)."""
+        s3, _ = self._s3_and_dynamodb()
+        found: dict[str, bytes] = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=DOCUMENTS_PREFIX):
+            for item in page.get("Contents", []):
+                name = item["Key"][len(DOCUMENTS_PREFIX) :]
+                if name.endswith(".md") and "/" not in name:
+                    found[name] = s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
+        return found
+
+    def download_documents(self, folder: Path) -> int:
+        """Replace the `*.md` files of `folder` with the published documents; returns how many there are."""
+        documents = self.documents()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.md"):
+            old.unlink()
+        for name, content in documents.items():
+            (folder / name).write_bytes(content)
+        return len(documents)
+
+    def _rebuild_key(self) -> dict[str, Any]:
+        return {"index_name": {"S": f"{self.index_name}#rebuild"}}
+
+    def record_rebuild(self, task_arn: str, started_by: str) -> dict[str, str]:
+        """Remember the rebuild task just started (the dashboard shows its state)."""
+        _, dynamodb = self._s3_and_dynamodb()
+        now = datetime.now(UTC)
+        record = {"task_arn": task_arn, "started_by": started_by, "started_at": now.isoformat(timespec="seconds")}
+        item = {**self._rebuild_key(), **{k: {"S": v} for k, v in record.items()}}
+        item["expires_at"] = {"N": str(int((now + timedelta(days=REBUILD_RECORD_DAYS)).timestamp()))}
+        dynamodb.put_item(TableName=self.table, Item=item)
+        return record
+
+    def last_rebuild(self) -> dict[str, str] | None:
+        """The last rebuild task started ({task_arn, started_by, started_at}), or None."""
+        _, dynamodb = self._s3_and_dynamodb()
+        item = dynamodb.get_item(TableName=self.table, Key=self._rebuild_key()).get("Item")
+        if not item:
+            return None
+        return {name: value["S"] for name, value in item.items() if "S" in value and name != "index_name"}
+
     def publish(self, folder: Path) -> dict[str, str]:
         """Upload the index in `folder` (checked first) and point the live pointer at it; returns the pointer."""
+        from rag import index as rag_index
+
         folder = Path(folder)
         version = rag_index.load(folder).version  # raises IndexMissing/IndexCorrupt: never publish a broken index
         prefix = f"{self.index_name}/{version}/"
@@ -88,6 +149,8 @@ class RemoteIndex:
         (IndexCorrupt, botocore errors, OSError) with `local_folder` untouched when the artefact is missing
         or does not match its manifest.
         """
+        from rag import index as rag_index
+
         pointer = self.pointer()
         if pointer is None or pointer.get("version") == current_version:
             return None

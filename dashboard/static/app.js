@@ -78,14 +78,58 @@ async function authConfig() {
   return response.json();
 }
 
-function takeTokenFromHostedUi() {
-  // Cognito's hosted UI returns to the page with #id_token=...
-  const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get("id_token");
-  if (token) {
-    localStorage.setItem(TOKEN_KEY, token);
-    history.replaceState(null, "", location.pathname + "#overview");
-  }
+// Cognito's hosted UI, authorization code flow with PKCE: the page keeps a one-time verifier in this tab,
+// sends only its SHA-256 with the sign-in request, and proves it when it trades the code for tokens.
+const PKCE_KEY = "lotus-dashboard-pkce";
+
+function base64url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomText(bytes) {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+function redirectUri() {
+  return location.origin + "/";
+}
+
+async function startHostedSignIn(config) {
+  const verifier = randomText(48);
+  const stateValue = randomText(16);
+  const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state: stateValue }));
+  const query = new URLSearchParams({
+    response_type: "code", client_id: config.client_id, redirect_uri: redirectUri(), scope: "openid email",
+    state: stateValue, code_challenge: challenge, code_challenge_method: "S256",
+  });
+  location.assign(config.domain + "/oauth2/authorize?" + query.toString());
+}
+
+// Back from the hosted UI with ?code=...&state=...: trade the code for an ID token. Returns an error text or null.
+async function finishHostedSignIn() {
+  const params = new URLSearchParams(location.search);
+  const code = params.get("code");
+  const error = params.get("error");
+  if (!code && !error) return null;
+  history.replaceState(null, "", location.pathname + "#overview"); // the code is for one use, not for the address bar
+  const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) || "null");
+  sessionStorage.removeItem(PKCE_KEY);
+  if (error) return "Sign-in was refused: " + (params.get("error_description") || error);
+  if (!saved || saved.state !== params.get("state")) return "That sign-in was not started from this page; please sign in again.";
+  const config = await authConfig();
+  const response = await fetch(config.domain + "/oauth2/token", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code", client_id: config.client_id, code, redirect_uri: redirectUri(),
+      code_verifier: saved.verifier,
+    }),
+  });
+  const tokens = await response.json().catch(() => ({}));
+  if (!response.ok || !tokens.id_token) return "Sign-in failed: " + (tokens.error || "HTTP " + response.status);
+  localStorage.setItem(TOKEN_KEY, tokens.id_token);
+  return null;
 }
 
 async function showSignIn(message) {
@@ -96,15 +140,7 @@ async function showSignIn(message) {
   const cognito = config.mode === "cognito";
   $("signin-form").hidden = cognito;
   $("cognito-signin").hidden = !cognito;
-  if (cognito) {
-    $("cognito-signin").onclick = () => {
-      const redirect = location.origin + location.pathname;
-      const query = new URLSearchParams({
-        client_id: config.client_id, response_type: "token", scope: "openid email", redirect_uri: redirect,
-      });
-      location.assign(config.domain + "/login?" + query.toString());
-    };
-  }
+  if (cognito) $("cognito-signin").onclick = () => startHostedSignIn(config);
 }
 
 $("signin-form").addEventListener("submit", async (event) => {
@@ -120,8 +156,14 @@ $("signin-form").addEventListener("submit", async (event) => {
   }
 });
 
-$("sign-out").addEventListener("click", () => {
+$("sign-out").addEventListener("click", async () => {
   localStorage.removeItem(TOKEN_KEY);
+  const config = await authConfig();
+  if (config.mode === "cognito") {
+    // end the hosted UI's session too, or the next "Sign in" would not ask again
+    const query = new URLSearchParams({ client_id: config.client_id, logout_uri: redirectUri() });
+    return location.assign(config.domain + "/logout?" + query.toString());
+  }
   showSignIn("Signed out.");
 });
 
@@ -382,15 +424,34 @@ async function renderKnowledge() {
 function showKnowledge(k) {
   const fact = (label, value) => [el("dt", {}, label), el("dd", {}, value === null || value === undefined ? "" : value)];
   if (!k.available) {
-    $("knowledge-status").replaceChildren(...fact("Index", "not built yet: " + (k.error || "")));
+    $("knowledge-status").replaceChildren(
+      ...fact("Index", "not built yet: " + (k.error || "")),
+      ...(k.rebuild ? fact("Last rebuild", k.rebuild.state + " (" + when(k.rebuild.started_at) + ")") : []),
+    );
   } else {
     $("knowledge-status").replaceChildren(
       ...fact("Version", k.version), ...fact("Built", when(k.built_at)), ...fact("Model", k.model),
       ...fact("Documents", k.document_count), ...fact("Chunks", k.chunk_count),
       ...fact("Up to date", k.stale ? "no: documents changed since the build" : "yes"),
+      ...(k.published_at ? fact("Published", when(k.published_at)) : []),
+      ...(k.rebuild ? fact("Last rebuild", k.rebuild.state + " (" + when(k.rebuild.started_at) + ")") : []),
     );
   }
   $("knowledge-documents").tBodies[0].replaceChildren(...(k.documents || []).map((d) => el("tr", {}, el("td", {}, d.source), el("td", {}, d.title || ""), el("td", { class: "num" }, d.chunks))));
+}
+
+// On AWS a rebuild runs as a task for a few minutes (k.rebuild.state "running"): the page looks again
+// until it has finished. Locally it runs in the request and answers with its figures.
+const REBUILD_POLL_MS = 5000;
+
+async function followRebuild() {
+  while (true) {
+    const k = await api("/api/knowledge");
+    if (location.hash === "#knowledge") showKnowledge(k);
+    const state = k.rebuild ? k.rebuild.state : null;
+    if (state !== "running") return k;
+    await new Promise((resolve) => setTimeout(resolve, REBUILD_POLL_MS));
+  }
 }
 
 $("rebuild").addEventListener("click", async () => {
@@ -398,8 +459,16 @@ $("rebuild").addEventListener("click", async () => {
   $("rebuild-result").textContent = "Rebuilding…";
   try {
     const k = await api("/api/knowledge/rebuild", { method: "POST", body: {} });
-    $("rebuild-result").textContent = `Rebuilt: ${k.embedded} chunks embedded in ${k.seconds} s.`;
-    showKnowledge(k);
+    if (k.rebuild && k.rebuild.state === "running") {
+      $("rebuild-result").textContent = "Rebuild started; the new index is published when it ends (a few minutes).";
+      const done = await followRebuild();
+      $("rebuild-result").textContent = done.rebuild.state === "succeeded"
+        ? "Rebuilt and published: version " + done.version + "."
+        : "The rebuild ended without publishing: " + (done.rebuild.detail || done.rebuild.state) + ".";
+    } else {
+      $("rebuild-result").textContent = `Rebuilt: ${k.embedded} chunks embedded in ${k.seconds} s.`;
+      showKnowledge(k);
+    }
   } catch (err) {
     $("rebuild-result").textContent = "";
     if (err instanceof SignedOut) return showSignIn("Please sign in.");
@@ -450,6 +519,11 @@ $("try-reset").addEventListener("click", () => {
 
 // --- start -------------------------------------------------------------------
 
+async function start() {
+  const problem = await finishHostedSignIn().catch((err) => "Sign-in failed: " + err.message);
+  if (problem) return showSignIn(problem);
+  route();
+}
+
 window.addEventListener("hashchange", route);
-takeTokenFromHostedUi();
-route();
+start();
