@@ -17,11 +17,11 @@ boto3 clients are made on first use; `AWS_ENDPOINT_URL` (moto locally) is honour
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import tempfile
-import json
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
