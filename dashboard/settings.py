@@ -69,16 +69,18 @@ def _cognito() -> Cognito | None:
 
 
 def _rebuild_task() -> RebuildTask | None:
-    names = ("KNOWLEDGE_REBUILD_CLUSTER", "KNOWLEDGE_REBUILD_TASK_DEFINITION", "KNOWLEDGE_REBUILD_SUBNETS",
-             "KNOWLEDGE_REBUILD_SECURITY_GROUP")  # fmt: skip
-    cluster, task_definition, subnets, security_group = (env_text(name) for name in names)
+    cluster = env_text("KNOWLEDGE_REBUILD_CLUSTER")
+    task_definition = env_text("KNOWLEDGE_REBUILD_TASK_DEFINITION")
+    subnets = tuple(s.strip() for s in env_text("KNOWLEDGE_REBUILD_SUBNETS").split(",") if s.strip())
+    security_group = env_text("KNOWLEDGE_REBUILD_SECURITY_GROUP")
     if not (cluster or task_definition or subnets or security_group):
         return None
     if not (cluster and task_definition and subnets and security_group):
-        raise ValueError(f"a knowledge rebuild task needs all of {', '.join(names)}")
-    return RebuildTask(
-        cluster, task_definition, tuple(s.strip() for s in subnets.split(",") if s.strip()), security_group
-    )
+        raise ValueError(
+            "a knowledge rebuild task needs KNOWLEDGE_REBUILD_CLUSTER, KNOWLEDGE_REBUILD_TASK_DEFINITION,"
+            " KNOWLEDGE_REBUILD_SUBNETS and KNOWLEDGE_REBUILD_SECURITY_GROUP"
+        )
+    return RebuildTask(cluster, task_definition, subnets, security_group)
 
 
 def load_dashboard_settings() -> DashboardSettings:

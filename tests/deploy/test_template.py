@@ -20,6 +20,8 @@ from deploy.jobs import config as jobs_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "template.yaml"
+REGISTRY = ROOT / "deploy" / "registry.yaml"
+PRIVATE_SUBNETS = [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +58,9 @@ def settings_read(path: Path, function: str | None = None, readers: tuple[str, .
     }
 
 
-def test_cfn_lint_finds_nothing_not_even_informational():
-    matches = lint_file(TEMPLATE, config=ManualArgs(include_checks=["I"]))
+@pytest.mark.parametrize("path", [TEMPLATE, REGISTRY], ids=lambda p: p.name)
+def test_cfn_lint_finds_nothing_not_even_informational(path):
+    matches = lint_file(path, config=ManualArgs(include_checks=["I"]))
     assert [str(m) for m in matches] == []
 
 
@@ -164,7 +167,9 @@ def test_each_function_has_its_own_role_and_points_at_a_real_handler(template):
         assert path.exists(), f"{name}: no {path}"
         defined = {n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)}
         assert handler in defined, f"{name}: {module} has no {handler}()"
-        assert function["Metadata"]["Dockerfile"] == "deploy/containers/lambda/Dockerfile"
+        # the image is built with BuildKit and pushed by digest (deploy/README.md), not by `sam build`
+        assert properties["PackageType"] == "Image" and properties["ImageUri"] == {"Ref": "LambdaImageUri"}
+        assert "Dockerfile" not in function.get("Metadata", {}), f"{name}: sam build would ignore the .dockerignore"
 
 
 def test_the_connector_functions_get_every_setting_the_connector_reads(template):
@@ -194,21 +199,63 @@ def test_the_jobs_get_every_setting_they_read(template):
         assert "DATABASE_URL" not in function_env(template, name)
 
 
+def api_routes(template: dict, api: str) -> dict[str, dict]:
+    """Route key -> route properties of an API Gateway HTTP API built from AWS::ApiGatewayV2 resources."""
+    return {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources(template, "AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["ApiId"] == {"Ref": api}
+    }
+
+
 def test_the_dashboard_api_is_behind_a_cognito_jwt_authoriser(template):
-    api = template["Resources"]["DashboardHttpApi"]["Properties"]["Auth"]
-    authorizer = api["Authorizers"][api["DefaultAuthorizer"]]
-    assert authorizer["JwtConfiguration"]["audience"] == [{"Ref": "DashboardUserPoolClient"}]
-    assert "${DashboardUserPool}" in authorizer["JwtConfiguration"]["issuer"]["Fn::Sub"]
+    (authorizer_name,) = resources(template, "AWS::ApiGatewayV2::Authorizer")
+    authorizer = template["Resources"][authorizer_name]["Properties"]
+    assert authorizer["AuthorizerType"] == "JWT"
+    assert authorizer["JwtConfiguration"]["Audience"] == [{"Ref": "DashboardUserPoolClient"}]
+    assert "${DashboardUserPool}" in authorizer["JwtConfiguration"]["Issuer"]["Fn::Sub"]
+    routes = api_routes(template, "DashboardHttpApi")
+    assert set(routes) == {"ANY /api/{proxy+}", "GET /auth/{proxy+}"}
+    assert routes["ANY /api/{proxy+}"]["AuthorizationType"] == "JWT"
+    assert routes["ANY /api/{proxy+}"]["AuthorizerId"] == {"Ref": authorizer_name}
+    assert routes["GET /auth/{proxy+}"]["AuthorizationType"] == "NONE"  # /auth/config: how to sign in
+    (integration,) = resources(template, "AWS::ApiGatewayV2::Integration").values()
+    assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": ["DashboardApi", "Arn"]}
     client = template["Resources"]["DashboardUserPoolClient"]["Properties"]
     assert client["UserPoolId"] == {"Ref": "DashboardUserPool"}
+    assert client["AllowedOAuthFlows"] == ["code"] and client["GenerateSecret"] is False  # a public client: PKCE
+    assert client["CallbackURLs"] == [{"Fn::Sub": "https://${DashboardDistribution.DomainName}/"}]
     env = function_env(template, "DashboardApi")
-    dashboard_reads = settings_read(ROOT / "dashboard" / "settings.py")
-    required = {"COGNITO_APP_CLIENT_ID", "COGNITO_REGION", "COGNITO_USER_POOL_ID", "ACTIONS_URL"}
+    dashboard_reads = settings_read(ROOT / "dashboard" / "settings.py") | settings_read(ROOT / "rag" / "config.py")
+    required = {
+        "COGNITO_APP_CLIENT_ID", "COGNITO_REGION", "COGNITO_USER_POOL_ID", "COGNITO_DOMAIN", "ACTIONS_URL",
+        "INDEX_BUCKET", "KNOWLEDGE_TABLE", "KNOWLEDGE_REBUILD_CLUSTER", "KNOWLEDGE_REBUILD_TASK_DEFINITION",
+        "KNOWLEDGE_REBUILD_SUBNETS", "KNOWLEDGE_REBUILD_SECURITY_GROUP",
+    }  # fmt: skip
     assert required <= dashboard_reads  # names the dashboard really reads
     assert not (required | {"RASA_URL", "DATABASE_SECRET_ARN"}) - set(env)
     assert "DASHBOARD_TOKEN" not in env  # in AWS only Cognito signs staff in
-    (event,) = template["Resources"]["DashboardApi"]["Properties"]["Events"].values()
-    assert event["Properties"]["ApiId"] == {"Ref": "DashboardHttpApi"}
+    assert "Events" not in template["Resources"]["DashboardApi"]["Properties"]
+
+
+def test_a_knowledge_rebuild_runs_the_rebuild_module_in_the_action_server_image(template):
+    task = template["Resources"]["KnowledgeRebuildTaskDefinition"]["Properties"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Image"] == {"Ref": "ActionServerImageUri"}  # the image with torch and the model
+    assert container["EntryPoint"] == ["python", "-m", "deploy.rebuild_knowledge"]
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert env["INDEX_BUCKET"] == {"Ref": "IndexBucket"} and env["KNOWLEDGE_TABLE"] == {"Ref": "KnowledgePointerTable"}
+    assert env["RAG_DOCUMENTS_DIR"].startswith("/tmp/")
+    dashboard = function_env(template, "DashboardApi")
+    assert dashboard["KNOWLEDGE_REBUILD_TASK_DEFINITION"] == {"Ref": "KnowledgeRebuildTaskDefinition"}
+    statements = [s for where, s in policy_statements(template) if where == "DashboardApi"]
+    run = next(s for s in statements if s["Action"] == "ecs:RunTask")
+    assert run["Resource"] == {"Ref": "KnowledgeRebuildTaskDefinition"}
+    passed = next(s for s in statements if s["Action"] == "iam:PassRole")
+    assert {r["Fn::GetAtt"][0] for r in passed["Resource"]} == {"TaskExecutionRole", "KnowledgeRebuildTaskRole"}
+    # the action servers only read the live index; the rebuild task writes it
+    readers = [s for where, s in policy_statements(template) if where == "ActionServerTaskRole"]
+    assert not any("PutObject" in str(s["Action"]) or "PutItem" in str(s["Action"]) for s in readers)
 
 
 def test_schedules_archive_at_two_local_time_and_remind_hourly(template):
@@ -261,18 +308,30 @@ def test_rasa_and_the_action_server_run_privately_and_rasa_scales(template):
     for service in resources(template, "AWS::ECS::Service").values():
         network = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
         assert network["AssignPublicIp"] == "DISABLED"
-        assert network["Subnets"] == {"Ref": "PrivateSubnetIds"}
+        assert network["Subnets"] == PRIVATE_SUBNETS
         assert service["Properties"]["LaunchType"] == "FARGATE"
     assert template["Resources"]["InternalLoadBalancer"]["Properties"]["Scheme"] == "internal"
-    (policy,) = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
-    tracking = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
-    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    policies = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    assert {p["Properties"]["ScalingTargetId"]["Ref"] for p in policies} == {
+        "RasaScalableTarget",
+        "ActionServerScalableTarget",
+    }
+    for policy in policies:
+        tracking = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
     target = template["Resources"]["RasaScalableTarget"]["Properties"]
     assert target["MinCapacity"] == {"Ref": "RasaMinTasks"}
     database = template["Resources"]["Database"]["Properties"]
     assert database["PubliclyAccessible"] is False and database["StorageEncrypted"] is True
     assert database["Engine"] == "postgres"
     assert template["Resources"]["LockStore"]["Properties"]["TransitEncryptionEnabled"] is True
+    assert database["MultiAZ"] == {"Ref": "DatabaseMultiAZ"}
+    assert template["Parameters"]["DatabaseMultiAZ"]["AllowedValues"] == ["true", "false"]
+    actions = template["Resources"]["ActionServerService"]["Properties"]
+    assert actions["DesiredCount"] == {"Ref": "ActionServerMinTasks"}
+    assert template["Parameters"]["ActionServerMinTasks"]["MinValue"] >= 2
+    targets = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget").values()
+    assert {t["Properties"]["MinCapacity"]["Ref"] for t in targets} == {"RasaMinTasks", "ActionServerMinTasks"}
 
 
 def test_the_rasa_task_has_every_variable_its_endpoints_file_uses(template):
@@ -322,22 +381,234 @@ def test_only_the_services_that_need_a_port_can_reach_it(template):
         assert not any(r["GroupId"] == {"Ref": group} for r in rules), f"{group} takes no inbound traffic"
 
 
-def test_alarms_watch_the_dead_letter_queue_every_function_and_both_apis(template):
-    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+def watched(template: dict) -> dict[tuple[str, str], list]:
+    """(namespace, metric) -> the dimension values of every alarm on it, metric-math alarms included."""
+    found: dict[tuple[str, str], list] = {}
+    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+        properties = alarm["Properties"]
+        metrics = [m["MetricStat"]["Metric"] for m in properties.get("Metrics", []) if "MetricStat" in m]
+        if "MetricName" in properties:
+            metrics.append(properties)
+        for metric in metrics:
+            key = (metric["Namespace"], metric["MetricName"])
+            found.setdefault(key, []).append({d["Name"]: d["Value"] for d in metric["Dimensions"]})
+    return found
 
-    def watched(namespace: str, metric: str) -> list:
-        return [
-            a["Dimensions"][0]["Value"] for a in alarms if a["Namespace"] == namespace and a["MetricName"] == metric
-        ]
 
-    assert watched("AWS/SQS", "ApproximateNumberOfMessagesVisible") == [
-        {"Fn::GetAtt": ["MessagesDeadLetterQueue", "QueueName"]}
-    ]
+def test_alarms_watch_every_part_that_can_fail_and_reach_the_topic(template):
+    alarms = watched(template)
+    queue = lambda name: {"QueueName": {"Fn::GetAtt": [name, "QueueName"]}}  # noqa: E731
+    assert alarms[("AWS/SQS", "ApproximateNumberOfMessagesVisible")] == [queue("MessagesDeadLetterQueue")]
+    assert alarms[("AWS/SQS", "ApproximateAgeOfOldestMessage")] == [queue("MessagesQueue")]
     functions = set(resources(template, "AWS::Serverless::Function"))
-    assert {v["Ref"] for v in watched("AWS/Lambda", "Errors")} == functions
-    apis = set(resources(template, "AWS::Serverless::HttpApi"))
-    assert {v["Ref"] for v in watched("AWS/ApiGateway", "5xx")} == apis
-    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+    assert {d["FunctionName"]["Ref"] for d in alarms[("AWS/Lambda", "Errors")]} == functions
+    assert alarms[("AWS/Lambda", "Throttles")] == [{"FunctionName": {"Ref": "WebhookReceiver"}}]
+    assert {d["ApiId"]["Ref"] for d in alarms[("AWS/ApiGateway", "5xx")]} == {"MessengerApi", "DashboardHttpApi"}
+    # the connector's metric for refused Page tokens and permissions (Powertools Metrics, EMF)
+    assert alarms[("Lotus", "GraphAuthRefused")] == [{"service": "messenger-connector"}]
+    graph = template["Resources"]["GraphAuthRefusedAlarm"]["Properties"]
+    assert (graph["Statistic"], graph["Period"], graph["Threshold"]) == ("Sum", 300, 1)
+    assert graph["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    services = {d["ServiceName"]["Fn::GetAtt"][0] for d in alarms[("ECS/ContainerInsights", "RunningTaskCount")]}
+    assert services == {"RasaService", "ActionServerService"}
+    assert len(alarms[("ECS/ContainerInsights", "DesiredTaskCount")]) == 2
+    balancer = {"LoadBalancer": {"Fn::GetAtt": ["InternalLoadBalancer", "LoadBalancerFullName"]}}
+    assert alarms[("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count")] == [balancer]
+    assert alarms[("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count")] == [balancer]
+    for metric in ("CPUUtilization", "FreeStorageSpace", "DatabaseConnections"):
+        assert alarms[("AWS/RDS", metric)] == [{"DBInstanceIdentifier": {"Ref": "Database"}}], metric
+    assert alarms[("AWS/ElastiCache", "DatabaseMemoryUsagePercentage")] == [
+        {"CacheClusterId": {"Fn::Sub": "${LockStore}-001"}}
+    ]
+    assert all(
+        a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+    )
+
+
+def test_the_alarm_topic_uses_a_key_cloudwatch_may_use_and_mails_the_given_address(template):
+    topic = template["Resources"]["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "OperationsKey"}  # not alias/aws/sns: alarms cannot publish to that
+    key = template["Resources"]["OperationsKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    cloudwatch = [s for s in key["KeyPolicy"]["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+    subscription = template["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert subscription["Properties"]["Protocol"] == "email"
+
+
+def test_every_log_group_keeps_logs_for_a_set_time_and_every_writer_uses_one(template):
+    groups = resources(template, "AWS::Logs::LogGroup")
+    for name, group in groups.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+    for name, function in resources(template, "AWS::Serverless::Function").items():
+        logging_config = function["Properties"]["LoggingConfig"]
+        assert logging_config["LogGroup"]["Ref"] in groups, f"{name} would log to a group without retention"
+    for name, task in resources(template, "AWS::ECS::TaskDefinition").items():
+        for container in task["Properties"]["ContainerDefinitions"]:
+            assert container["LogConfiguration"]["Options"]["awslogs-group"]["Ref"] in groups, name
+    # RDS creates its log export's group by name: the template makes that exact group first
+    database = template["Resources"]["Database"]
+    assert database["Properties"]["EnableCloudwatchLogsExports"] == ["postgresql"]
+    assert database["DependsOn"] == "DatabaseLogGroup"
+    name = groups["DatabaseLogGroup"]["Properties"]["LogGroupName"]["Fn::Join"][1]
+    identifier = database["Properties"]["DBInstanceIdentifier"]["Fn::Join"][1]
+    assert name[0] == "/aws/rds/instance/" + identifier[0] + "-" and name[1] == identifier[1]
+    assert name[2] == "/postgresql"
+    flow = template["Resources"]["VpcFlowLog"]["Properties"]
+    assert flow["LogGroupName"] == {"Ref": "FlowLogGroup"}
+
+
+def test_both_http_apis_are_throttled_and_write_access_logs(template):
+    messenger = template["Resources"]["MessengerApi"]["Properties"]
+    (stage,) = resources(template, "AWS::ApiGatewayV2::Stage").values()
+    dashboard = stage["Properties"]
+    assert stage["Properties"]["ApiId"] == {"Ref": "DashboardHttpApi"} and dashboard["StageName"] == "$default"
+    for settings in (messenger, dashboard):
+        assert settings["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+        assert settings["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+        destination = settings["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"]
+        assert destination[1] == "Arn" and destination[0] in resources(template, "AWS::Logs::LogGroup")
+        import json
+
+        assert {"requestId", "status", "route"} <= set(json.loads(settings["AccessLogSettings"]["Format"]))
+    webhook = template["Resources"]["WebhookReceiver"]["Properties"]
+    assert webhook["ReservedConcurrentExecutions"] == {"Ref": "WebhookReservedConcurrency"}
+
+
+def test_the_template_makes_its_own_network_in_two_zones(template):
+    subnets = {name: template["Resources"][name]["Properties"] for name in ("PrivateSubnetA", "PrivateSubnetB")}
+    zones = [s["AvailabilityZone"]["Fn::Select"][0] for s in subnets.values()]
+    assert sorted(zones) == [0, 1]
+    assert all(s["VpcId"] == {"Ref": "Vpc"} and s["MapPublicIpOnLaunch"] is False for s in subnets.values())
+    assert "VpcId" not in template["Parameters"] and "PrivateSubnetIds" not in template["Parameters"]
+    routes = resources(template, "AWS::EC2::Route")
+    private = [
+        r["Properties"] for r in routes.values() if r["Properties"]["RouteTableId"] == {"Ref": "PrivateRouteTable"}
+    ]
+    assert private == [{"RouteTableId": {"Ref": "PrivateRouteTable"}, "DestinationCidrBlock": "0.0.0.0/0",
+                        "NatGatewayId": {"Ref": "NatGateway"}}]  # fmt: skip
+    associations = resources(template, "AWS::EC2::SubnetRouteTableAssociation").values()
+    assert {
+        a["Properties"]["SubnetId"]["Ref"]
+        for a in associations
+        if a["Properties"]["RouteTableId"] == {"Ref": "PrivateRouteTable"}
+    } == set(subnets)
+    endpoints = resources(template, "AWS::EC2::VPCEndpoint").values()
+    services = {e["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[1] for e in endpoints}
+    assert services == {"s3", "dynamodb"}
+    assert all(e["Properties"]["VpcEndpointType"] == "Gateway" for e in endpoints)
+    assert all(e["Properties"]["RouteTableIds"] == [{"Ref": "PrivateRouteTable"}] for e in endpoints)
+    for group in resources(template, "AWS::EC2::SecurityGroup").values():
+        assert group["Properties"]["VpcId"] == {"Ref": "Vpc"}
+    for name in ("ChatOrchestrator", "ArchiveJob", "ReminderJob", "DashboardApi"):
+        assert template["Resources"][name]["Properties"]["VpcConfig"]["SubnetIds"] == PRIVATE_SUBNETS, name
+
+
+def test_the_images_are_given_by_digest(template):
+    digest = "sha256:" + "0" * 64
+    for name in ("RasaImageUri", "ActionServerImageUri", "LambdaImageUri"):
+        pattern = template["Parameters"][name]["AllowedPattern"]
+        assert re.fullmatch(pattern, f"123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/lotus-rasa@{digest}"), name
+        assert not re.fullmatch(pattern, "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/lotus-rasa:latest"), name
+
+
+def test_the_registry_keeps_few_images_immutable_and_scanned():
+    registry = cfn_yaml.load(str(REGISTRY))
+    repositories = resources(registry, "AWS::ECR::Repository")
+    assert len(repositories) == 3
+    import json
+
+    for name, repository in repositories.items():
+        properties = repository["Properties"]
+        assert (
+            properties["ImageTagMutability"] == "IMMUTABLE" and properties["ImageScanningConfiguration"]["ScanOnPush"]
+        )
+        assert properties["EmptyOnDelete"] is True  # the teardown leaves no stored image behind
+        rules = json.loads(
+            properties["LifecyclePolicy"]["LifecyclePolicyText"]["Fn::Sub"].replace("${KeptImages}", "5")
+        )["rules"]
+        assert {r["selection"]["tagStatus"] for r in rules} == {"untagged", "any"}, name
+        assert all(r["action"]["type"] == "expire" for r in rules)
+
+
+def test_the_load_balancer_routes_only_the_paths_in_use(template):
+    listeners = resources(template, "AWS::ElasticLoadBalancingV2::Listener")
+    rules = resources(template, "AWS::ElasticLoadBalancingV2::ListenerRule").values()
+
+    def routed(listener: str) -> set[tuple[str, tuple[str, ...]]]:
+        found = set()
+        for rule in rules:
+            if rule["Properties"]["ListenerArn"] != {"Ref": listener}:
+                continue
+            conditions = {c["Field"]: c for c in rule["Properties"]["Conditions"]}
+            (path,) = conditions["path-pattern"]["PathPatternConfig"]["Values"]
+            found.add((path, tuple(conditions["http-request-method"]["HttpRequestMethodConfig"]["Values"])))
+        return found
+
+    for name, listener in listeners.items():
+        (default,) = listener["Properties"]["DefaultActions"]
+        assert default["Type"] == "fixed-response" and default["FixedResponseConfig"]["StatusCode"] == "404", name
+    rest_path = re.search(r"(/webhooks/\w+/webhook)", (ROOT / "deploy/connector/rasa_client.py").read_text())[1]
+    assert routed("RasaListener") == {(rest_path, ("POST",)), ("/", ("GET", "HEAD"))}
+    assert routed("ActionServerListener") == {("/webhook", ("POST",)), ("/health", ("GET", "HEAD"))}
+    groups = resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert groups["RasaTargetGroup"]["Properties"]["HealthCheckPath"] == "/"
+    assert groups["ActionServerTargetGroup"]["Properties"]["HealthCheckPath"] == "/health"
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in template["Resources"]["InternalLoadBalancer"]["Properties"]["LoadBalancerAttributes"]
+    }
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+
+
+def test_rasa_and_the_action_server_share_the_actions_token_and_rasa_has_the_redis_token(template):
+    def secrets_of(task: str) -> dict[str, Any]:
+        (container,) = template["Resources"][task]["Properties"]["ContainerDefinitions"]
+        return {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+
+    rasa, actions = secrets_of("RasaTaskDefinition"), secrets_of("ActionServerTaskDefinition")
+    assert rasa["ACTIONS_TOKEN"] == actions["ACTIONS_TOKEN"] == {"Ref": "ActionsTokenSecret"}
+    assert rasa["REDIS_PASSWORD"] == {"Ref": "LockStoreSecret"}
+    lock_store = template["Resources"]["LockStore"]["Properties"]
+    assert lock_store["AuthToken"] == {"Fn::Sub": "{{resolve:secretsmanager:${LockStoreSecret}}}"}
+    endpoints = (ROOT / "deploy" / "containers" / "rasa" / "endpoints.yml").read_text()
+    assert "password: ${REDIS_PASSWORD}" in endpoints and "X-Actions-Token: ${ACTIONS_TOKEN}" in endpoints
+    execution = [s for where, s in policy_statements(template) if where == "TaskExecutionRole"]
+    readable = {r["Ref"] for s in execution for r in as_list(s["Resource"])}
+    assert {"DatabaseSecret", "LockStoreSecret", "ActionsTokenSecret"} <= readable
+    for name in ("LockStoreSecret", "ActionsTokenSecret"):
+        generated = template["Resources"][name]["Properties"]["GenerateSecretString"]
+        assert generated["PasswordLength"] >= 32 and "SecretStringTemplate" not in generated
+
+
+def test_cloudfront_serves_the_page_from_s3_and_the_api_paths_from_the_api(template):
+    distribution = template["Resources"]["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in distribution["Origins"]}
+    assert origins["site"]["DomainName"] == {"Fn::GetAtt": ["DashboardSiteBucket", "RegionalDomainName"]}
+    assert origins["api"]["DomainName"] == {"Fn::Sub": "${DashboardHttpApi}.execute-api.${AWS::Region}.amazonaws.com"}
+    assert distribution["DefaultCacheBehavior"]["TargetOriginId"] == "site"
+    behaviours = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    assert set(behaviours) == {"/api/*", "/auth/*"}
+    assert all(b["TargetOriginId"] == "api" for b in behaviours.values())
+    assert "POST" in behaviours["/api/*"]["AllowedMethods"]
+    policy = {"Ref": "DashboardSecurityHeaders"}
+    assert all(
+        b["ResponseHeadersPolicyId"] == policy for b in [*behaviours.values(), distribution["DefaultCacheBehavior"]]
+    )
+    headers = template["Resources"]["DashboardSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = headers["SecurityHeadersConfig"]
+    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+    # the page trades its sign-in code at the hosted UI's token endpoint: that origin may be fetched
+    sign_in = template["Resources"]["DashboardApi"]["Properties"]["Environment"]["Variables"]["COGNITO_DOMAIN"][
+        "Fn::Sub"
+    ]
+    assert f"connect-src 'self' https://{sign_in};" in csp
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
 
 
 def test_secrets_manager_holds_the_messenger_secrets_and_the_database_password(template):
@@ -348,5 +619,10 @@ def test_secrets_manager_holds_the_messenger_secrets_and_the_database_password(t
     from deploy.connector.config import SECRET_KEYS
 
     assert keys == set(SECRET_KEYS)
+    # nothing usable is seeded: the operator fills app_secret and page_token, and start refuses them empty
+    from core.secrets import problem_with
+
+    seeded = json.loads(messenger["SecretStringTemplate"])
+    assert all(problem_with(value) for value in seeded.values()), seeded
     database = template["Resources"]["Database"]["Properties"]
     assert "{{resolve:secretsmanager:${DatabaseSecret}" in database["MasterUserPassword"]["Fn::Sub"]
