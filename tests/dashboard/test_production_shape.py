@@ -323,3 +323,9 @@ def test_knowledge_status_comes_from_the_published_index_and_a_rebuild_publishes
         == state["version"]
     )
     assert any("Printing" in c.text or "receipt" in c.text for c in rag_index.load(served).chunks)
+
+
+def test_the_published_file_names_are_the_index_files():
+    # rag.remote names them itself, so the dashboard's Lambda reads an index without importing faiss
+    assert remote.FILES == (rag_index.INDEX_FILE, rag_index.CHUNKS_FILE, rag_index.MANIFEST_FILE)
+    assert remote.MANIFEST_FILE == rag_index.MANIFEST_FILE
