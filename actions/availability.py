@@ -1,101 +1,120 @@
-"""Checking free times outside a booking: "anything Saturday afternoon for a facial?"."""
+"""Checking free times outside a booking: "anything Saturday afternoon for a facial?", "the 3pm one"."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import (
-    guarded,
-    latest_entity,
-    latest_text,
-    payload,
-    service_buttons,
-    slot_button,
+from actions.booking_form import services_in
+from actions.conversation import entity_values, language, latest_text, payload, service_buttons, slot_button, words
+from actions.date_time import (
+    button_when,
+    discussing,
+    first_value,
+    read_customer_when,
+    say_reading_problem,
+    say_refusal,
+    window_text,
 )
-from actions.date_time import first_value, resolve_customer_when
 from core import bookings
 from core.business import business
-from core.values import from_iso, parse_when
+from core.timeparse import When
+from core.values import find_email, read_when
+
+
+def check_availability(dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
+    """Answer "is it free?" for the service and time in this message (or under discussion): a free slot
+    with "shall I book it?", or why not and the free times near it."""
+    biz = business()
+    lang = language(tracker)
+    text = latest_text(tracker)
+    email = find_email(text)
+    if email and read_when(text, biz).when is None and not biz.services_mentioned(text):
+        dispatcher.utter_message(response="utter_email_noted", email=email)  # kept by action_read_message
+        return []
+    named = services_in(text, entity_values(tracker, "service"), fuzzy=True)
+    service = named[0] if named else biz.match_service(first_value(tracker.get_slot("service")))
+    staff = biz.match_staff(first_value(tracker.get_slot("staff")) or (entity_values(tracker, "staff") or [None])[0])
+    when: When | None = None
+    pressed = button_when(tracker, biz)
+    if pressed is not None:
+        when = When(pressed, pressed, "exact", True, True, pressed.isoformat())
+    elif text:
+        reading = read_customer_when(text, tracker, biz)
+        if reading.problem:
+            say_reading_problem(dispatcher, reading)
+            return []
+        when = reading.when
+    if service is None:
+        dispatcher.utter_message(
+            response="utter_ask_service_to_check", buttons=service_buttons(biz, "check_availability")
+        )
+        return [SlotSet("when_wanted", when.text if when else None)]
+    if staff and staff not in biz.staff_for(service):
+        dispatcher.utter_message(
+            response="utter_staff_does_not_do_service",
+            staff=staff,
+            service=service,
+            who=" / ".join(biz.staff_for(service)),
+        )
+        staff = None
+    if when is None and tracker.get_slot("when_wanted"):  # asked for a time before naming the service
+        reading = read_customer_when(tracker.get_slot("when_wanted"), tracker, biz)
+        when = reading.when
+    book = {"service": service, "staff": staff}
+    offer = bookings.offer(service, when, staff=staff, biz=biz)
+    buttons = [slot_button(tracker, biz, s, "book_appointment", **book) for s in offer.slots]
+    values = {"service": service, "staff": staff or ""}
+    if offer.kind == "free":
+        slot = offer.slots[0]
+        dispatcher.utter_message(
+            response="utter_time_free",
+            when=biz.when_text(slot.start, lang),
+            staff=staff or slot.staff,
+            service=service,
+            buttons=[
+                {
+                    "title": words(tracker, "utter_label_book_it"),
+                    "payload": payload("book_appointment", when=slot.start.isoformat(), **book),
+                }
+            ],
+        )
+        # a plain "yes" books this very slot; a time alone next ("no, 5pm") stays on this day
+        return [
+            SlotSet("when", slot.start.isoformat()),
+            SlotSet("service", service),
+            SlotSet("staff", staff),
+            SlotSet("offer", "book"),
+            *[SlotSet(k, v) for k, v in discussing(slot.start).items()],
+        ]
+    if offer.kind == "refused":
+        say_refusal(dispatcher, offer.rejection.code, offer.rejection.values, tracker, biz)
+        response = "utter_offer_nearest_to_book" if buttons else "utter_offer_none_near"
+        day = when.start
+    elif offer.kind == "in_window":
+        response = "utter_offer_in_window_to_book"
+        values["asked"] = window_text(when, biz, lang)
+        day = when.start.date() if when.end - when.start <= timedelta(days=1) else None
+    elif offer.kind == "none_in_window":
+        if offer.rejection is not None:
+            say_refusal(dispatcher, offer.rejection.code, offer.rejection.values, tracker, biz)
+        response = "utter_offer_next_to_book" if buttons else "utter_offer_nothing_soon"
+        day = None
+    else:
+        response = "utter_offer_next_to_book" if buttons else "utter_offer_nothing_soon"
+        day = None
+    dispatcher.utter_message(response=response, buttons=buttons, **values)
+    return [SlotSet("when", None), SlotSet("service", service), *[SlotSet(k, v) for k, v in discussing(day).items()]]
 
 
 class ActionCheckAvailability(Action):
-    """Offer up to N free slots as buttons that start a booking of that slot."""
+    """Offer free slots as buttons that start a booking of that slot."""
 
     def name(self) -> str:
         return "action_check_availability"
 
-    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        biz = business()
-        text = latest_text(tracker)
-        service = biz.match_service(first_value(tracker.get_slot("service"))) or biz.match_service(text)
-        staff = biz.match_staff(first_value(tracker.get_slot("staff")) or latest_entity(tracker, "staff"))
-        raw_when = tracker.get_slot("when") or latest_entity(tracker, "when")
-        when = None
-        if from_iso(raw_when, biz) is None:
-            when = resolve_customer_when(raw_when, tracker, biz) if raw_when else None
-            when = when or parse_when(text, biz, search=True)
-        else:
-            when = parse_when(raw_when, biz)
-        if service is None:
-            dispatcher.utter_message(
-                text="Which treatment should I check for?",
-                buttons=service_buttons(biz, "check_availability"),
-            )
-            return [SlotSet("when", when.text if when else None)]
-        if staff and staff not in biz.staff_for(service):
-            dispatcher.utter_message(
-                text=f"{staff} doesn't do {service}; it's done by {' or '.join(biz.staff_for(service))}."
-            )
-            staff = None
-        book = {"service": service, "staff": staff}
-        who = f" with {staff}" if staff else ""
-        if when is not None and when.kind == "exact":
-            check = bookings.check_time(service, when.start, staff=staff, biz=biz)
-            if check.slot:
-                dispatcher.utter_message(
-                    text=f"Yes, {biz.when_text(when.start)} is free for a {service}{who or ' with ' + check.slot.staff}. "
-                    "Shall I book it?",
-                    buttons=[
-                        {
-                            "title": "Book it",
-                            "payload": payload("book_appointment", when=when.start.isoformat(), **book),
-                        }
-                    ],
-                )
-                # a plain "yes" books this very slot
-                return [SlotSet("when", when.start.isoformat()), SlotSet("service", service), SlotSet("offer", "book")]
-            reason = check.rejection.reason if check.rejection else ""
-            slots = check.alternatives
-            lead = f"{reason} " if reason else ""
-            text = (
-                f"{lead}The nearest free times for a {service}{who}:"
-                if slots
-                else f"{lead}I can't see anything free close to that."
-            )
-        elif when is not None:
-            slots = bookings.slots_in(service, when, staff=staff, biz=biz)
-            text = (
-                f"Free times for a {service}{who} {when.text}:"
-                if slots
-                else f"Sorry, nothing is free for a {service}{who} {when.text}."
-            )
-            if not slots:
-                slots = bookings.next_slots(service, staff=staff, biz=biz)
-                text += " The next free times:" if slots else ""
-        else:
-            slots = bookings.next_slots(service, staff=staff, biz=biz)
-            text = (
-                f"The next free times for a {service}{who}:"
-                if slots
-                else f"Sorry, nothing is free for a {service} soon."
-            )
-        if slots:
-            text += " Tap one to book it."
-        dispatcher.utter_message(
-            text=text,
-            buttons=[slot_button(biz, s, "book_appointment", **book) for s in slots],
-        )
-        return [SlotSet("when", None)]
+        return check_availability(dispatcher, tracker)

@@ -1,25 +1,30 @@
-"""Helpers shared by the action modules: reading the tracker, formatting replies.
+"""Helpers shared by the action modules: reading the tracker, the conversation's language, buttons.
 
-No Action classes live here (rasa-sdk would register them).
+Replies are responses of domain.yml (`dispatcher.utter_message(response="utter_...", **values)`); the
+values that depend on the language (dates, button titles) are formatted here in the conversation's
+language, the words around them stay in the YAML. No Action classes live here (rasa-sdk would register
+them).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
-from functools import wraps
+from collections.abc import Iterable
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from core import db
+from core import responses
 from core.business import Business, business
 from core.db import Booking
 from core.scheduling import Slot
 
 log = logging.getLogger(__name__)
+
+# Messenger cuts quick-reply and button titles at 20 characters
+TITLE_LIMIT = 20
 
 
 def entity_values(tracker: Tracker, entity: str) -> list[str]:
@@ -36,7 +41,20 @@ def latest_intent(tracker: Tracker) -> str:
 
 
 def latest_text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
+    """What the customer wrote; a button payload ("/affirm", "/inform{...}") counts as no text."""
+    text = tracker.latest_message.get("text") or ""
+    return "" if text.lstrip().startswith("/") else text
+
+
+def language(tracker: Tracker) -> str:
+    """The conversation's language (the `language` slot, set on every message), English until known."""
+    value = tracker.get_slot("language")
+    return value if value in responses.LANGUAGES else responses.DEFAULT_LANGUAGE
+
+
+def words(tracker: Tracker, name: str, /, **values: Any) -> str:
+    """A response's text in the conversation's language, for a piece of a reply (a line, a title)."""
+    return responses.render(name, language(tracker), **values)
 
 
 def payload(intent: str, **entities: Any) -> str:
@@ -45,62 +63,52 @@ def payload(intent: str, **entities: Any) -> str:
     return f"/{intent}{json.dumps(values, ensure_ascii=False)}" if values else f"/{intent}"
 
 
-def slot_button(biz: Business, slot: Slot, intent: str, **extra: Any) -> dict[str, str]:
-    start = slot.start.astimezone(biz.tz)
+def title(text: str) -> str:
+    return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1].rstrip() + "…"
+
+
+def button(tracker: Tracker, label: str, intent: str, **entities: Any) -> dict[str, str]:
+    """A button whose title is the response `label` (in the conversation's language)."""
+    return {"title": title(words(tracker, label, **entities)), "payload": payload(intent, **entities)}
+
+
+def slot_button(tracker: Tracker, biz: Business, slot: Slot, intent: str, **extra: Any) -> dict[str, str]:
     return {
-        "title": f"{start:%a} {start.day} {start:%b} {start:%H:%M}",
-        "payload": payload(intent, when=start.isoformat(), **extra),
+        "title": title(biz.slot_text(slot.start, language(tracker))),
+        "payload": payload(intent, when=slot.start.astimezone(biz.tz).isoformat(), **extra),
     }
 
 
-def yes_no_buttons() -> list[dict[str, str]]:
-    return [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-
-
 def service_buttons(biz: Business, intent: str = "inform") -> list[dict[str, str]]:
-    return [{"title": name, "payload": payload(intent, service=name)} for name in biz.services]
+    return [{"title": title(name), "payload": payload(intent, service=name)} for name in biz.services]
 
 
-def booking_line(biz: Business, booking: Booking) -> str:
-    return f"{booking.service} with {booking.staff} on {biz.when_text(booking.starts_at)} (ref {booking.reference})"
+def booking_line(tracker: Tracker, biz: Business, booking: Booking) -> str:
+    return words(
+        tracker,
+        "utter_line_booking",
+        service=booking.service,
+        staff=booking.staff,
+        when=biz.when_text(booking.starts_at, language(tracker)),
+        reference=booking.reference,
+    )
 
 
-def booking_button(biz: Business, booking: Booking, intent: str = "inform") -> dict[str, str]:
-    start = booking.starts_at.astimezone(biz.tz)
+def booking_button(tracker: Tracker, biz: Business, booking: Booking, intent: str = "inform") -> dict[str, str]:
     return {
-        "title": f"{booking.service[:20]} {start:%a} {start.day} {start:%b} {start:%H:%M}",
+        "title": title(f"{biz.slot_text(booking.starts_at, language(tracker))} {booking.service}"),
         "payload": payload(intent, booking_ref=booking.reference),
     }
 
 
-def contact_line(biz: Business) -> str:
-    ident = biz.identity
-    return f"call us on {ident.phone} or email {ident.email}"
+def contact_values(biz: Business | None = None) -> dict[str, str]:
+    """The business's phone and email, for the responses that hand over to a person."""
+    ident = (biz or business()).identity
+    return {"phone": ident.phone, "email": ident.email}
 
 
 def apologise_database_down(dispatcher: CollectingDispatcher, biz: Business | None = None) -> None:
-    biz = biz or business()
-    dispatcher.utter_message(
-        text=(
-            "Sorry, I can't reach our booking system right now, so nothing has been changed. "
-            f"Please try again in a few minutes, or {contact_line(biz)}."
-        )
-    )
-
-
-def guarded(action_run: Callable) -> Callable:
-    """Wrap an action's run: a database outage becomes an apology, never a crash."""
-
-    @wraps(action_run)
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        try:
-            return await action_run(self, dispatcher, tracker, domain)
-        except db.DatabaseUnavailable as err:
-            log.error("database unavailable in %s: %s", self.name(), err)
-            apologise_database_down(dispatcher)
-            return []
-
-    return run
+    dispatcher.utter_message(response="utter_database_down", **contact_values(biz))
 
 
 def bullet_list(lines: Iterable[str]) -> str:

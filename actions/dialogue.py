@@ -1,4 +1,5 @@
-"""Conversation control outside the forms: a bare yes or no, and leaving a form."""
+"""Conversation control outside the forms: a bare yes or no (or "no wait, 5pm"), leaving a form, and the
+language and details read from every message."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.availability import check_availability
 from actions.booking_form import BOOKING_SLOTS
+from actions.conversation import latest_text
+from actions.manage import MANAGE_SLOTS
+from core import db
+from core.business import business
+from core.language import detect
+from core.values import find_email, read_when
 
 # The actions that end with "shall I book it?" and set the `offer` slot.
 OFFERING_ACTIONS = {"action_check_availability", "action_answer_price", "action_list_bookings"}
@@ -27,6 +35,11 @@ def offer_pending(tracker: Tracker) -> bool:
     return False
 
 
+def names_a_time(tracker: Tracker) -> bool:
+    text = latest_text(tracker)
+    return bool(text) and read_when(text, business()).when is not None
+
+
 class ActionYes(Action):
     """ "yes" outside a form: take up the booking just offered, else ask what they'd like."""
 
@@ -34,12 +47,11 @@ class ActionYes(Action):
         return "action_yes"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if names_a_time(tracker):  # "yes, but at 5pm": check that time (on the day under discussion)
+            return [SlotSet("offer", None), *check_availability(dispatcher, tracker)]
         if offer_pending(tracker):
             return [SlotSet("offer", None), FollowupAction("booking_form")]
-        dispatcher.utter_message(
-            text="Sure! What can I do for you? I can book, move or cancel an appointment, check free times, "
-            "or answer a question."
-        )
+        dispatcher.utter_message(response="utter_what_can_i_do")
         return [SlotSet("offer", None)]
 
 
@@ -48,10 +60,12 @@ class ActionNo(Action):
         return "action_no"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if names_a_time(tracker):  # "no wait, 5pm": another time, not a no
+            return [SlotSet("offer", None), *check_availability(dispatcher, tracker)]
         if offer_pending(tracker):
-            dispatcher.utter_message(text="No problem. Is there anything else I can help with?")
+            dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("offer", None), SlotSet("when", None)]
-        dispatcher.utter_message(text="Alright. If you need anything else, just write.")
+        dispatcher.utter_message(response="utter_alright")
         return [SlotSet("offer", None)]
 
 
@@ -63,8 +77,27 @@ class ActionStopForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         form = tracker.active_loop_name
-        what = {"booking_form": "nothing was booked", "cancel_form": "your booking is unchanged",
-                "reschedule_form": "your booking is unchanged"}.get(form or "", "nothing was changed")  # fmt: skip
-        dispatcher.utter_message(text=f"OK, I've stopped there; {what}. Anything else I can do for you?")
-        slots = set(BOOKING_SLOTS) | {"booking_ref", "cancel_confirmed", "reschedule_confirmed", "offer"}
+        dispatcher.utter_message(
+            response="utter_stopped_booking" if form == "booking_form" else "utter_stopped_unchanged"
+        )
+        slots = set(BOOKING_SLOTS) | set(MANAGE_SLOTS) | {"offer"}
         return [ActiveLoop(None), SlotSet("requested_slot", None), *[SlotSet(s, None) for s in sorted(slots)]]
+
+
+class ActionReadMessage(Action):
+    """Run on every customer message (a custom slot mapping): the language it is written in, and an email
+    address if it holds one (kept on the customer for their bookings)."""
+
+    def name(self) -> str:
+        return "action_read_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        text = tracker.latest_message.get("text") or ""
+        previous = tracker.get_slot("language")
+        language = detect(text, previous)
+        events = [] if language == previous else [SlotSet("language", language)]
+        email = find_email(text)
+        if email and email != tracker.get_slot("email"):
+            events.append(SlotSet("email", email))
+            db.remember_customer(tracker.sender_id, email=email)
+        return events

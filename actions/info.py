@@ -1,25 +1,51 @@
-"""Answers about the business: greeting, services, prices, hours, location, a person to talk to.
+"""Answers about the business: greeting, services, prices, hours, location; what it does not offer.
 
-Every fact comes from the business configuration.
+Every fact comes from the business configuration; every word from the responses in domain.yml.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import (
-    bullet_list,
-    contact_line,
-    latest_entity,
-    latest_text,
-    payload,
+from actions.conversation import bullet_list, button, entity_values, language, latest_text, payload, title, words
+from actions.date_time import read_customer_when
+from core.business import Business, business
+
+# "do you do eyelash extensions?", "co lam nail gel ko": the thing asked for, when it is not in the catalogue
+_DO_YOU_OFFER = re.compile(
+    r"\b(?:do|does|can)\s+(?:you|u|ya|the spa|lotus)(?:\s+guys)?\s+(?:do|offer|have|provide|sell|give|make)\s+"
+    r"(?:any\s+|a\s+|an\s+)?(?P<thing>[\w' -]{3,40}?)(?:\s+(?:there|here|too|as well|at all|treatments?|services?))?\s*[?.!]*$"
+    r"|\b(?:is|are)\s+(?:there\s+)?(?:any\s+)?(?P<thing2>[\w' -]{3,40}?)\s+(?:available|offered|on offer)\b"
+    r"|\b(?:có|co)\s+(?:làm|lam|dịch vụ|dich vu|nhận|nhan)\s+(?P<thing3>[\w' -]{2,40}?)\s+(?:không|khong|ko|k|hok|hông)\b",
+    re.IGNORECASE,
 )
-from core.business import business
-from core.values import parse_when
+_GENERIC = re.compile(r"^(?:it|that|this|them|bookings?|appointments?|massages?|treatments?|services?|any)$", re.I)
+
+
+def not_offered(tracker: Tracker, biz: Business) -> str | None:
+    """What the customer asked for that the business does not offer, or None (offered, or nothing asked)."""
+    text = latest_text(tracker)
+    candidates = [v for v in entity_values(tracker, "service") if not biz.match_service(v)]
+    match = _DO_YOU_OFFER.search(text)
+    if match:
+        thing = (match.group("thing") or match.group("thing2") or match.group("thing3") or "").strip(" -'")
+        if thing and not _GENERIC.match(thing) and not biz.match_service(thing) and not biz.services_mentioned(text):
+            candidates.append(thing)
+    return candidates[0] if candidates else None
+
+
+def say_not_offered(dispatcher: CollectingDispatcher, tracker: Tracker, asked: str, biz: Business) -> None:
+    dispatcher.utter_message(
+        response="utter_not_offered",
+        asked=asked[:60],
+        services=", ".join(biz.services),
+        buttons=[{"title": title(n), "payload": payload("book_appointment", service=n)} for n in biz.services][:13],
+    )
 
 
 class ActionGreet(Action):
@@ -27,17 +53,15 @@ class ActionGreet(Action):
         return "action_greet"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        biz = business()
         first_name = ((tracker.latest_message.get("metadata") or {}).get("first_name") or "").strip()
-        hello = f"Hi {first_name}!" if first_name else "Hi there!"
+        buttons = [
+            button(tracker, "utter_label_book", "book_appointment"),
+            button(tracker, "utter_label_services", "ask_services"),
+            button(tracker, "utter_label_my_bookings", "list_bookings"),
+        ]
+        values = {"business": business().name, "first_name": first_name}
         dispatcher.utter_message(
-            text=f"{hello} Welcome to {biz.name}. I can book, move or cancel an appointment, "
-            "check free times, or answer your questions. What can I do for you?",
-            buttons=[
-                {"title": "Book", "payload": "/book_appointment"},
-                {"title": "Services & prices", "payload": "/ask_services"},
-                {"title": "My bookings", "payload": "/list_bookings"},
-            ],
+            response="utter_greet_named" if first_name else "utter_greet", buttons=buttons, **values
         )
         return []
 
@@ -48,12 +72,21 @@ class ActionAnswerServices(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         biz = business()
-        lines = [f"{s.name}: {s.duration_minutes} min, {biz.price_text(s.price)}" for s in biz.config.services]
+        asked = not_offered(tracker, biz)
+        if asked:
+            say_not_offered(dispatcher, tracker, asked, biz)
+            return []
+        lines = [
+            words(
+                tracker, "utter_line_service", service=s.name, minutes=s.duration_minutes, price=biz.price_text(s.price)
+            )
+            for s in biz.config.services
+        ]
         dispatcher.utter_message(
-            text=f"Here's what we offer at {biz.name}:\n{bullet_list(lines)}\nWhich one would you like?",
-            buttons=[
-                {"title": name[:20], "payload": payload("book_appointment", service=name)} for name in biz.services
-            ],
+            response="utter_services",
+            business=biz.name,
+            lines=bullet_list(lines),
+            buttons=[{"title": title(n), "payload": payload("book_appointment", service=n)} for n in biz.services],
         )
         return []
 
@@ -64,19 +97,40 @@ class ActionAnswerPrice(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         biz = business()
-        service = biz.match_service(latest_entity(tracker, "service")) or biz.match_service(latest_text(tracker))
-        if service:
-            svc = biz.services[service]
+        text = latest_text(tracker)
+        named = [s for s in (biz.match_service(v) for v in entity_values(tracker, "service")) if s]
+        named = named or biz.services_mentioned(text)
+        if named:
+            svc = biz.services[named[0]]
             dispatcher.utter_message(
-                text=f"A {svc.name} takes {svc.duration_minutes} minutes and costs {biz.price_text(svc.price)}. "
-                "Would you like to book one?",
-                buttons=[{"title": f"Book {svc.name}"[:20], "payload": payload("book_appointment", service=service)}],
+                response="utter_price_one",
+                service=svc.name,
+                minutes=svc.duration_minutes,
+                price=biz.price_text(svc.price),
+                buttons=[
+                    {
+                        "title": words(tracker, "utter_label_book_it"),
+                        "payload": payload("book_appointment", service=svc.name),
+                    }
+                ],
             )
-            return [SlotSet("offer", "book"), SlotSet("service", service)]
-        lines = [f"{s.name} ({s.duration_minutes} min): {biz.price_text(s.price)}" for s in biz.config.services]
-        note = f"\nPrices are in {biz.identity.currency}"
-        note += f"; {biz.identity.payment_note}." if biz.identity.payment_note else "."
-        dispatcher.utter_message(text=f"Our prices:\n{bullet_list(lines)}{note}")
+            return [SlotSet("offer", "book"), SlotSet("service", svc.name)]
+        asked = not_offered(tracker, biz)
+        if asked:
+            say_not_offered(dispatcher, tracker, asked, biz)
+            return []
+        lines = [
+            words(
+                tracker, "utter_line_price", service=s.name, minutes=s.duration_minutes, price=biz.price_text(s.price)
+            )
+            for s in biz.config.services
+        ]
+        dispatcher.utter_message(
+            response="utter_price_list",
+            lines=bullet_list(lines),
+            currency=biz.identity.currency,
+            payment_note=biz.identity.note("payment_note", language(tracker)),
+        )
         return []
 
 
@@ -86,25 +140,37 @@ class ActionAnswerHours(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         biz = business()
-        asked = parse_when(latest_entity(tracker, "when"), biz) or parse_when(latest_text(tracker), biz, search=True)
+        lang = language(tracker)
+        asked = read_customer_when(latest_text(tracker), tracker, biz).when if latest_text(tracker) else None
         if asked and asked.has_date and asked.end - asked.start <= timedelta(days=1):
             day = asked.start.date()
             hours = biz.hours_on(day)
-            closure = biz.closure_name(day)
+            closure = biz.closure_name(day, lang)
+            values = {"day": biz.day_text(day, lang)}
             if hours:
-                text = f"On {biz.day_text(day)} we're open {hours[0]:%H:%M} - {hours[1]:%H:%M}."
+                dispatcher.utter_message(
+                    response="utter_hours_on_day", opens=f"{hours[0]:%H:%M}", closes=f"{hours[1]:%H:%M}", **values
+                )
             elif closure:
-                text = f"We're closed on {biz.day_text(day)} ({closure})."
+                dispatcher.utter_message(response="utter_closed_holiday", holiday=closure, **values)
             else:
-                text = f"We're closed on {biz.day_text(day)}."
-            dispatcher.utter_message(text=text)
+                dispatcher.utter_message(response="utter_closed_day", **values)
             return []
-        closed = [f"{c.date[3:]}/{c.date[:2]} ({c.name})" for c in biz.config.closures.recurring]
-        ranges = [f"{r.from_:%d/%m} - {r.to:%d/%m/%Y} ({r.name})" for r in biz.config.closures.ranges]
-        text = f"Our opening hours:\n{bullet_list(biz.hours_lines())}"
-        if closed or ranges:
-            text += f"\nWe're closed on public holidays: {', '.join(closed + ranges)}."
-        dispatcher.utter_message(text=text)
+        today = biz.now().date()
+        closures = [
+            words(
+                tracker,
+                "utter_line_closure",
+                name=name,
+                days=biz.day_text(first, lang)
+                if first == last
+                else f"{biz.day_text(first, lang)} - {biz.day_text(last, lang)}",
+            )
+            for first, last, name in biz.closures_ahead(today, 366, lang)
+        ]
+        dispatcher.utter_message(
+            response="utter_hours", lines=bullet_list(biz.hours_lines(lang)), closures=bullet_list(closures)
+        )
         return []
 
 
@@ -114,26 +180,12 @@ class ActionAnswerLocation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         ident = business().identity
-        where = ident.address + (f" ({ident.address_note})" if ident.address_note else "")
+        lang = language(tracker)
         dispatcher.utter_message(
-            text=f"You'll find us at {where}. Phone: {ident.phone}"
-            + (f" ({ident.phone_note})" if ident.phone_note else "")
-            + "."
-        )
-        return []
-
-
-class ActionHandoff(Action):
-    def name(self) -> str:
-        return "action_handoff"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        biz = business()
-        ident = biz.identity
-        manager = f" Our manager, {ident.manager}, handles complaints and anything I can't." if ident.manager else ""
-        hours = "; ".join(biz.hours_lines())
-        dispatcher.utter_message(
-            text=f"Of course. To talk to a person, {contact_line(biz)} (phone during opening hours: {hours}; "
-            f"we answer email within one working day).{manager}"
+            response="utter_location",
+            address=ident.address,
+            address_note=ident.note("address_note", lang),
+            phone=ident.phone,
+            phone_note=ident.note("phone_note", lang),
         )
         return []

@@ -24,10 +24,13 @@ from functools import partial
 from typing import Any
 
 from rasa_sdk.endpoint import create_app_for_serve
-from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from sanic import Sanic, response
 from sanic.worker.loader import AppLoader
 
+from actions.conversation import apologise_database_down
+from core import db
 from core.secrets import require_secret
 
 log = logging.getLogger(__name__)
@@ -50,16 +53,30 @@ def configure_logging(level: str | None = None) -> None:
 
 
 class OffLoopExecutor(ActionExecutor):
-    """rasa-sdk's executor, with each call run to its end on a thread of a bounded pool."""
+    """rasa-sdk's executor, with each call run to its end on a thread of a bounded pool, and one guard for
+    every action: database trouble becomes the apology (with the phone number), an active form is left,
+    and nothing the action meant to change is kept (its events are dropped; the database rolled back)."""
 
     def __init__(self, threads: int = ACTION_THREADS):
         super().__init__()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action")
 
-    async def run(self, action_call: dict[str, Any]) -> Any:
+    async def run(self, action_call: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        run = super().run
-        return await loop.run_in_executor(self._pool, lambda: asyncio.run(run(action_call)))
+        return await loop.run_in_executor(self._pool, lambda: asyncio.run(self.run_guarded(action_call)))
+
+    async def run_guarded(self, action_call: dict[str, Any]) -> Any:
+        try:
+            return await ActionExecutor.run(self, action_call)
+        except db.DatabaseUnavailable as err:
+            log.error("database unavailable in %s: %s", action_call.get("next_action"), err)
+            dispatcher = CollectingDispatcher()
+            apologise_database_down(dispatcher)
+            tracker = action_call.get("tracker") or {}
+            events = []
+            if (tracker.get("active_loop") or {}).get("name"):
+                events = [ActiveLoop(None), SlotSet("requested_slot", None)]
+            return self._create_api_response(events, dispatcher.messages)
 
 
 def _preload_knowledge() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -54,6 +56,14 @@ class Identity(_Strict):
     currency_symbol: str = "$"
     payment_note: str = ""
     manager: str = ""
+    # the notes in Vietnamese (the language of most customers); empty: the English note is used
+    address_note_vi: str = ""
+    phone_note_vi: str = ""
+    payment_note_vi: str = ""
+
+    def note(self, field: str, language: str) -> str:
+        """`address_note`, `phone_note` or `payment_note` in `language` (English when not translated)."""
+        return (getattr(self, f"{field}_vi", "") if language == "vi" else "") or getattr(self, field)
 
     @field_validator("timezone")
     @classmethod
@@ -68,12 +78,14 @@ class Identity(_Strict):
 class RecurringClosure(_Strict):
     date: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]
     name: str
+    name_vi: str = ""
 
 
 class ClosureRange(_Strict):
     from_: date = Field(alias="from")
     to: date
     name: str
+    name_vi: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> ClosureRange:
@@ -82,7 +94,27 @@ class ClosureRange(_Strict):
         return self
 
 
+class PublicHolidays(_Strict):
+    """Holidays from the `holidays` package (lunar ones included, for any year): the ones the business closes on."""
+
+    country: str
+    include: Annotated[list[str], Field(min_length=1)]  # the package's English holiday names
+
+    @model_validator(mode="after")
+    def _known(self) -> PublicHolidays:
+        try:
+            calendar = holidays.country_holidays(self.country, years=range(2025, 2031))
+        except NotImplementedError as err:
+            raise ValueError(f"the holidays package has no country {self.country!r}") from err
+        known = {name for name in calendar.values()}
+        unknown = [name for name in self.include if name not in known]
+        if unknown:
+            raise ValueError(f"unknown holiday names for {self.country}: {unknown}")
+        return self
+
+
 class Closures(_Strict):
+    public_holidays: PublicHolidays | None = None
     recurring: list[RecurringClosure] = []
     ranges: list[ClosureRange] = []
 
@@ -185,15 +217,25 @@ class Business:
             return pinned.replace(tzinfo=self.tz) if pinned.tzinfo is None else pinned.astimezone(self.tz)
         return datetime.now(self.tz)
 
-    def when_text(self, moment: datetime) -> str:
-        """A local date and time as customers read it: 'Friday 4 December at 15:00'."""
+    def when_text(self, moment: datetime, language: str = "en") -> str:
+        """A local date and time as customers read it: 'Friday 4 December at 15:00', 'Thứ Sáu 4/12 lúc 15:00'."""
         moment = moment.astimezone(self.tz)
-        return f"{moment:%A} {moment.day} {moment:%B} at {moment:%H:%M}"
+        return LOCALES[_lang(language)].when(moment)
 
-    def day_text(self, day: date | datetime) -> str:
+    def day_text(self, day: date | datetime, language: str = "en") -> str:
+        """A local date: 'Friday 4 December', 'Thứ Sáu 4/12'."""
         if isinstance(day, datetime):
             day = day.astimezone(self.tz).date()
-        return f"{day:%A} {day.day} {day:%B}"
+        return LOCALES[_lang(language)].day(day)
+
+    def weekday_text(self, day: date | datetime, language: str = "en") -> str:
+        if isinstance(day, datetime):
+            day = day.astimezone(self.tz).date()
+        return LOCALES[_lang(language)].weekdays[day.weekday()]
+
+    def slot_text(self, moment: datetime, language: str = "en") -> str:
+        """A start time short enough for a Messenger button (20 characters): 'Fri 4 Dec 15:00', 'T6 4/12 15:00'."""
+        return LOCALES[_lang(language)].short(moment.astimezone(self.tz))
 
     def price_text(self, amount: Decimal | float | int) -> str:
         amount = Decimal(str(amount))
@@ -240,6 +282,28 @@ class Business:
                     return dict(self._service_words)[close[0]]
         return None
 
+    def services_mentioned(self, text: str | None) -> list[str]:
+        """Every catalogue service a sentence names (by any alias), in order, leaving out the negated ones
+        ("a massage, not a facial", "pedicure instead of nails")."""
+        words = normalise_words(str(text or ""))
+        if not words:
+            return []
+        padded, taken, found = f" {words} ", [], []
+        for alias, name in self._service_words:  # longest first: "hot stone massage" before "massage"
+            start = padded.find(f" {alias} ")
+            while start >= 0:
+                span = (start, start + len(alias) + 1)
+                if not any(a < span[1] and span[0] < b for a, b in taken):
+                    taken.append(span)
+                    before = padded[max(0, start - 24) : start]
+                    if not re.search(
+                        r"\b(not|no|instead of|rather than|khong phai|ko phai|thay vi)\s*(an?|the)?\s*$", before
+                    ):
+                        found.append((start, name))
+                start = padded.find(f" {alias} ", start + 1)
+        ordered = [name for _, name in sorted(found)]
+        return list(dict.fromkeys(ordered))
+
     def match_staff(self, text: str | None) -> str | None:
         if not text:
             return None
@@ -257,14 +321,49 @@ class Business:
         return timedelta(minutes=self.services[service].duration_minutes)
 
     # --- calendar -------------------------------------------------------------
-    def closure_name(self, day: date) -> str | None:
+    def closure_name(self, day: date, language: str = "en") -> str | None:
+        """The name of the closure on `day` (a fixed date, a range of the business's, a public holiday), or None."""
+        found = self._closure(day, _lang(language))
+        return found[0] if found else None
+
+    def _closure(self, day: date, language: str) -> tuple[str, str] | None:
+        """(name, source): the source tells one closure from the next, so consecutive days of one merge."""
+        vi = language == "vi"
         for rec in self.config.closures.recurring:
             if day.strftime("%m-%d") == rec.date:
-                return rec.name
-        for span in self.config.closures.ranges:
+                return (rec.name_vi if vi else "") or rec.name, f"recurring {rec.date}"
+        for index, span in enumerate(self.config.closures.ranges):
             if span.from_ <= day <= span.to:
-                return span.name
-        return None
+                return (span.name_vi if vi else "") or span.name, f"range {index}"
+        public = self.config.closures.public_holidays
+        if public is None:
+            return None
+        name = _public_holidays(public.country, day.year, "en_US").get(day)
+        if name is None or name not in public.include:
+            return None
+        if vi:
+            name = _public_holidays(public.country, day.year, "vi").get(day, name)
+        return name, "public holidays"
+
+    def closures_ahead(self, start: date, days: int, language: str = "en") -> list[tuple[date, date, str]]:
+        """The closures from `start` for `days` days as (first, last, name); the days of one closure merged.
+
+        Tet's days each have a name of their own ("Lunar New Year's Eve", ...): a run of public holidays is
+        one closure, named by its shortest name ("Lunar New Year").
+        """
+        found: list[tuple[date, date, str, str]] = []
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            closure = self._closure(day, _lang(language))
+            if closure is None:
+                continue
+            name, source = closure
+            if found and found[-1][1] == day - timedelta(days=1) and found[-1][3] == source:
+                first, _, previous, _ = found[-1]
+                found[-1] = (first, day, min(previous, name, key=len), source)
+            else:
+                found.append((day, day, name, source))
+        return [(first, last, name) for first, last, name, _ in found]
 
     def hours_on(self, day: date) -> tuple[datetime, datetime] | None:
         """Opening and closing time on a date, or None when closed."""
@@ -288,21 +387,89 @@ class Business:
         closes = max(_hhmm(e).hour for _, e in self.config.opening_hours.values())
         return opens, closes
 
-    def hours_lines(self) -> list[str]:
+    def hours_lines(self, language: str = "en") -> list[str]:
         """Opening hours grouped into readable lines, e.g. 'Monday - Friday: 09:00 - 20:00'."""
+        locale = LOCALES[_lang(language)]
         lines: list[str] = []
-        groups: list[tuple[list[str], tuple[str, str] | None]] = []
-        for day in WEEKDAYS:
+        groups: list[tuple[list[int], tuple[str, str] | None]] = []
+        for index, day in enumerate(WEEKDAYS):
             span = self.config.opening_hours.get(day)
             span = tuple(span) if span else None
             if groups and groups[-1][1] == span:
-                groups[-1][0].append(day)
+                groups[-1][0].append(index)
             else:
-                groups.append(([day], span))
+                groups.append(([index], span))
         for days, span in groups:
-            label = days[0].title() if len(days) == 1 else f"{days[0].title()} - {days[-1].title()}"
-            lines.append(f"{label}: {span[0]} - {span[1]}" if span else f"{label}: closed")
+            first, last = locale.weekdays[days[0]], locale.weekdays[days[-1]]
+            label = first if len(days) == 1 else f"{first} - {last}"
+            lines.append(f"{label}: {span[0]} - {span[1]}" if span else f"{label}: {locale.closed}")
         return lines
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(country: str, year: int, language: str) -> dict[date, str]:
+    return dict(holidays.country_holidays(country, years=year, language=language, observed=False))
+
+
+# --- how dates read in each language: locale data, like a calendar library's ------------------------
+
+
+def _lang(language: str | None) -> str:
+    return language if language in LOCALES else "en"
+
+
+@dataclass(frozen=True)
+class Locale:
+    weekdays: tuple[str, ...]
+    short_weekdays: tuple[str, ...]
+    months: tuple[str, ...]
+    closed: str
+    at: str  # between a date and a time
+
+    def day(self, day: date) -> str:
+        if self.months:
+            return f"{self.weekdays[day.weekday()]} {day.day} {self.months[day.month - 1]}"
+        return f"{self.weekdays[day.weekday()]} {day.day}/{day.month}"
+
+    def when(self, moment: datetime) -> str:
+        return f"{self.day(moment.date())} {self.at} {moment:%H:%M}"
+
+    def short(self, moment: datetime) -> str:
+        day = moment.date()
+        if self.months:
+            return f"{self.short_weekdays[day.weekday()]} {day.day} {self.months[day.month - 1][:3]} {moment:%H:%M}"
+        return f"{self.short_weekdays[day.weekday()]} {day.day}/{day.month} {moment:%H:%M}"
+
+
+LOCALES = {
+    "en": Locale(
+        weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        short_weekdays=("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+        months=(
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        closed="closed",
+        at="at",
+    ),  # fmt: skip
+    "vi": Locale(
+        weekdays=("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"),
+        short_weekdays=("T2", "T3", "T4", "T5", "T6", "T7", "CN"),
+        months=(),  # day first, numeric: 8/12
+        closed="nghỉ",
+        at="lúc",
+    ),
+}
 
 
 def load_business(path: Path) -> Business:

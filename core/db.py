@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +75,8 @@ class Customer:
     sender_id: str
     name: str | None
     phone: str | None
+    email: str | None = None
+    language: str | None = None
 
 
 # --- connections ---------------------------------------------------------------
@@ -119,6 +121,20 @@ def connection_parts(url: str) -> dict[str, str]:
     }
 
 
+def connection_options(application_name: str = "lotus") -> dict[str, Any]:
+    """Every connection gives up connecting after a few seconds, and every statement (and lock wait) after
+    a few more: one hung connection must never freeze a conversation (settings: DB_CONNECT_TIMEOUT s,
+    DB_STATEMENT_TIMEOUT_MS)."""
+    conf = settings()
+    statement_ms = conf.db_statement_timeout_ms
+    return {
+        "connect_timeout": conf.db_connect_timeout,
+        "application_name": application_name,
+        "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}"
+        f" -c idle_in_transaction_session_timeout={max(statement_ms * 4, 60000)}",
+    }
+
+
 def _get_pool() -> psycopg2.pool.ThreadedConnectionPool:
     global _pool
     if _pool is None:
@@ -126,9 +142,7 @@ def _get_pool() -> psycopg2.pool.ThreadedConnectionPool:
         with _lock:
             if _pool is None:
                 try:
-                    _pool = psycopg2.pool.ThreadedConnectionPool(
-                        1, POOL_SIZE, url, connect_timeout=5, application_name="lotus-actions"
-                    )
+                    _pool = psycopg2.pool.ThreadedConnectionPool(1, POOL_SIZE, url, **connection_options())
                 except psycopg2.OperationalError as err:
                     raise DatabaseUnavailable(str(err).strip()) from err
     return _pool
@@ -159,6 +173,7 @@ def _connection() -> Iterator[psycopg2.extensions.connection]:
         try:
             yield conn
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as err:
+            # a lost server, a statement or lock wait past its timeout: nothing was committed
             broken = True
             raise DatabaseUnavailable(str(err).strip()) from err
         finally:
@@ -227,35 +242,51 @@ def seed_catalogue(services: list[dict[str, Any]], staff: list[str]) -> None:
 # --- customers -------------------------------------------------------------------
 
 
+_CUSTOMER_COLUMNS = "id, sender_id, name, phone, email, language"
+
+
 def _customer(row: dict[str, Any]) -> Customer:
-    return Customer(id=row["id"], sender_id=row["sender_id"], name=row["name"], phone=row["phone"])
+    return Customer(**{key: row[key] for key in Customer.__dataclass_fields__})
 
 
 def find_customer(sender_id: str) -> Customer | None:
     with transaction() as cur:
-        cur.execute("SELECT id, sender_id, name, phone FROM customers WHERE sender_id = %s", (sender_id,))
+        cur.execute(f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE sender_id = %s", (sender_id,))
         row = cur.fetchone()
     return _customer(row) if row else None
 
 
-def _upsert_customer(cur, sender_id: str, name: str | None, phone: str | None) -> int:
+def _upsert_customer(
+    cur, sender_id: str, name: str | None, phone: str | None, email: str | None = None, language: str | None = None
+) -> int:
     cur.execute(
-        "INSERT INTO customers (sender_id, name, phone) VALUES (%s, %s, %s)"
+        "INSERT INTO customers (sender_id, name, phone, email, language) VALUES (%s, %s, %s, %s, %s)"
         " ON CONFLICT (sender_id) DO UPDATE SET"
         "  name = COALESCE(EXCLUDED.name, customers.name),"
         "  phone = COALESCE(EXCLUDED.phone, customers.phone),"
+        "  email = COALESCE(EXCLUDED.email, customers.email),"
+        "  language = COALESCE(EXCLUDED.language, customers.language),"
         "  updated_at = now()"
         " RETURNING id",
-        (sender_id, name, phone),
+        (sender_id, name, phone, email, language),
     )
     return cur.fetchone()["id"]
 
 
+def remember_customer(
+    sender_id: str, *, email: str | None = None, language: str | None = None, name: str | None = None
+) -> None:
+    """Keep what a customer told us (an email, the language they write in) for their next booking."""
+    with transaction() as cur:
+        _upsert_customer(cur, sender_id, name, None, email, language)
+
+
 # --- bookings --------------------------------------------------------------------
 
-_BOOKING_COLUMNS = """
-    b.id, b.reference, b.customer_id, c.sender_id, b.customer_name, b.customer_phone,
+_SELECT_BOOKINGS = """
+    SELECT b.id, b.reference, b.customer_id, c.sender_id, b.customer_name, b.customer_phone,
     b.service, b.staff, b.starts_at, b.ends_at, b.price, b.status, b.cancellation_fee, b.created_at
+    FROM bookings b JOIN customers c ON c.id = b.customer_id
 """
 
 
@@ -293,6 +324,8 @@ def create_booking(
     ends_at: datetime,
     price: Decimal,
     reference_prefix: str,
+    customer_email: str | None = None,
+    language: str | None = None,
     max_upcoming: int,
     now: datetime,
     actor: str,
@@ -304,7 +337,7 @@ def create_booking(
     an overlapping booking of the same staff member.
     """
     with transaction() as cur:
-        customer_id = _upsert_customer(cur, sender_id, customer_name, customer_phone)
+        customer_id = _upsert_customer(cur, sender_id, customer_name, customer_phone, customer_email, language)
         cur.execute("SELECT id FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
         cur.execute(
             "SELECT count(*) AS n FROM bookings WHERE customer_id = %s AND status = 'confirmed' AND starts_at > %s",
@@ -346,8 +379,7 @@ def _history(cur, booking_id: int, action: str, actor: str, details: dict[str, A
 
 def _fetch_booking(cur, where: str, params: tuple, lock: bool = False) -> Booking:
     cur.execute(
-        f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
-        f" WHERE {where}{' FOR UPDATE OF b' if lock else ''}",
+        f"{_SELECT_BOOKINGS} WHERE {where}{' FOR UPDATE OF b' if lock else ''}",
         params,
     )
     row = cur.fetchone()
@@ -364,7 +396,7 @@ def get_booking(reference: str) -> Booking:
 def upcoming_bookings(sender_id: str, now: datetime) -> list[Booking]:
     with transaction() as cur:
         cur.execute(
-            f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
+            f"{_SELECT_BOOKINGS}"
             " WHERE c.sender_id = %s AND b.status = 'confirmed' AND b.starts_at > %s"
             " ORDER BY b.starts_at",
             (sender_id, now),
@@ -377,7 +409,7 @@ def list_bookings(
 ) -> list[Booking]:
     with transaction() as cur:
         cur.execute(
-            f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
+            f"{_SELECT_BOOKINGS}"
             " WHERE (%(start)s::timestamptz IS NULL OR b.starts_at >= %(start)s)"
             " AND (%(end)s::timestamptz IS NULL OR b.starts_at < %(end)s)"
             " AND (%(status)s::text IS NULL OR b.status = %(status)s)"
@@ -397,11 +429,12 @@ def booking_history(reference: str) -> list[dict[str, Any]]:
         return [dict(r) for r in cur.fetchall()]
 
 
-def cancel_booking(reference: str, *, fee: Decimal, actor: str) -> Booking:
+def cancel_booking(reference: str, *, decide: Callable[[Booking], Decimal], actor: str) -> Booking:
+    """Cancel under the row lock: `decide(locked booking)` returns the fee, or raises to refuse (then nothing
+    is written)."""
     with transaction() as cur:
         booking = _fetch_booking(cur, "b.reference = %s", (reference.upper(),), lock=True)
-        if booking.status != "confirmed":
-            return booking
+        fee = decide(booking)
         cur.execute(
             "UPDATE bookings SET status = 'cancelled', cancellation_fee = %s, updated_at = now() WHERE id = %s",
             (fee, booking.id),
@@ -410,9 +443,19 @@ def cancel_booking(reference: str, *, fee: Decimal, actor: str) -> Booking:
         return _fetch_booking(cur, "b.id = %s", (booking.id,))
 
 
-def reschedule_booking(reference: str, *, starts_at: datetime, ends_at: datetime, staff: str, actor: str) -> Booking:
+def reschedule_booking(
+    reference: str,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    staff: str,
+    actor: str,
+    decide: Callable[[Booking], None],
+) -> Booking:
+    """Move under the row lock: `decide(locked booking)` raises to refuse (then nothing is written)."""
     with transaction() as cur:
         booking = _fetch_booking(cur, "b.reference = %s", (reference.upper(),), lock=True)
+        decide(booking)
         cur.execute("SAVEPOINT move")
         try:
             cur.execute(
@@ -475,7 +518,7 @@ def senders_who_booked(since: datetime, until: datetime) -> set[str]:
 
 def customers_by_sender(sender_ids: list[str]) -> dict[str, Customer]:
     with transaction() as cur:
-        cur.execute("SELECT id, sender_id, name, phone FROM customers WHERE sender_id = ANY(%s)", (list(sender_ids),))
+        cur.execute(f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE sender_id = ANY(%s)", (list(sender_ids),))
         return {r["sender_id"]: _customer(r) for r in cur.fetchall()}
 
 
@@ -483,8 +526,7 @@ def bookings_of_sender(sender_id: str, limit: int = 50) -> list[Booking]:
     """A customer's bookings of any status, newest appointment first."""
     with transaction() as cur:
         cur.execute(
-            f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
-            " WHERE c.sender_id = %s ORDER BY b.starts_at DESC LIMIT %s",
+            f"{_SELECT_BOOKINGS} WHERE c.sender_id = %s ORDER BY b.starts_at DESC LIMIT %s",
             (sender_id, limit),
         )
         return [_booking(r) for r in cur.fetchall()]
@@ -493,7 +535,7 @@ def bookings_of_sender(sender_id: str, limit: int = 50) -> list[Booking]:
 # --- the nightly archive (deploy/jobs/archive.py) ------------------------------------
 
 
-def _stream(sql: str, params: Any, batch_size: int) -> Iterator[dict[str, Any]]:
+def stream(sql: str, params: Any, batch_size: int) -> Iterator[dict[str, Any]]:
     """Rows of one query through a server-side cursor, `batch_size` at a time: memory stays flat."""
     name = f"stream_{secrets.token_hex(6)}"
     with _connection() as conn, conn, conn.cursor(name=name, cursor_factory=psycopg2.extras.RealDictCursor) as cur:
@@ -502,49 +544,13 @@ def _stream(sql: str, params: Any, batch_size: int) -> Iterator[dict[str, Any]]:
         yield from cur
 
 
-def tracker_events_exist() -> bool:
-    """Has Rasa's SQL tracker store created its `events` table yet?"""
-    with transaction() as cur:
-        cur.execute("SELECT to_regclass('events') IS NOT NULL AS present")
-        return cur.fetchone()["present"]
-
-
-def ensure_events_time_index() -> None:
-    """An index on Rasa's `events.timestamp`, so a day's export reads one day, not the whole table.
-
-    The table is Rasa's (created by its tracker store), so the index is made here when present, concurrently:
-    Rasa keeps writing while it builds.
-    """
-    if not tracker_events_exist():
-        return
-    conn = psycopg2.connect(database_url(), connect_timeout=5, application_name="lotus-archive")
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS events_timestamp ON events (timestamp)")
-    finally:
-        conn.close()
-
-
-def archive_events(since: float, until: float, batch_size: int = 5000) -> Iterator[dict[str, Any]]:
-    """Rasa's tracker events with `since <= timestamp < until` (epoch seconds), in (timestamp, id) order."""
-    if not tracker_events_exist():
-        return iter(())
-    return _stream(
-        "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
-        " WHERE timestamp >= %s AND timestamp < %s ORDER BY timestamp, id",
-        (since, until),
-        batch_size,
-    )
-
-
 def archive_booking_changes(since: datetime, until: datetime, batch_size: int = 5000) -> Iterator[dict[str, Any]]:
     """Every booking history row in [since, until) with the booking's fixed facts, in (at, id) order.
 
     Only columns that never change after the row was written: a rerun reads the same rows. No customer
     name or phone (they stay in the system of record); the sender id joins the conversation events.
     """
-    return _stream(
+    return stream(
         "SELECT h.id AS change_id, h.at, h.action, h.actor, h.details, b.reference, c.sender_id, b.service,"
         " b.price, b.created_at FROM booking_history h JOIN bookings b ON b.id = h.booking_id"
         " JOIN customers c ON c.id = b.customer_id WHERE h.at >= %s AND h.at < %s ORDER BY h.at, h.id",
@@ -577,7 +583,7 @@ def claim_due_reminder(
     """
     with transaction() as cur:
         cur.execute(
-            f"SELECT {_BOOKING_COLUMNS} FROM bookings b JOIN customers c ON c.id = b.customer_id"
+            f"{_SELECT_BOOKINGS}"
             " WHERE b.status = 'confirmed' AND b.reminded_at IS NULL AND b.starts_at >= %s AND b.starts_at < %s"
             " AND NOT (b.id = ANY(%s::bigint[])) ORDER BY b.starts_at, b.id LIMIT 1 FOR UPDATE OF b SKIP LOCKED",
             (start, end, list(skip or [])),

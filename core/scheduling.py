@@ -7,9 +7,10 @@ database holds, and the tests feed them literals.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from core.business import Business
 
@@ -25,10 +26,15 @@ class Slot:
 
 @dataclass(frozen=True)
 class Rejection:
-    """Why a start time cannot be booked; `code` for logic, `reason` for the customer."""
+    """Why a start time cannot be booked: a code for logic and tests, and the values a reply words it with.
+
+    The codes: past, not_on_step, too_soon, too_far, holiday, closed_day, outside_hours (the rules below),
+    taken and staff_off (core.bookings: nobody, or not the wanted person, is free). The words are the
+    dialogue's (a response per code in domain.yml), so every language and the dashboard say it their way.
+    """
 
     code: str
-    reason: str
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def check_start(biz: Business, service: str, start: datetime, now: datetime) -> Rejection | None:
@@ -37,36 +43,56 @@ def check_start(biz: Business, service: str, start: datetime, now: datetime) -> 
     rules = biz.rules
     end = start + biz.duration(service)
     if start <= now:
-        return Rejection("past", f"{biz.when_text(start)} has already passed.")
+        return Rejection("past", {"start": start})
     step = rules.slot_step_minutes
     if start.second or start.microsecond or (start.hour * 60 + start.minute) % step:
-        return Rejection(
-            "not_on_step",
-            "Appointments start on the hour or the half hour."
-            if step == 30
-            else f"Appointments start every {step} minutes.",
-        )
+        return Rejection("not_on_step", {"start": start, "step_minutes": step})
     if start - now < timedelta(minutes=rules.min_notice_minutes):
-        hours = rules.min_notice_minutes / 60
-        notice = f"{hours:g} hours'" if hours != 1 else "1 hour's"
-        return Rejection("too_soon", f"We need at least {notice} notice for a booking.")
+        return Rejection("too_soon", {"start": start, "notice_hours": rules.min_notice_minutes / 60})
     if start.date() > (now + timedelta(days=rules.max_days_ahead)).date():
-        return Rejection("too_far", f"We take bookings up to {rules.max_days_ahead} days ahead.")
+        return Rejection("too_far", {"start": start, "max_days": rules.max_days_ahead})
     holiday = biz.closure_name(start.date())
     if holiday:
-        return Rejection("holiday", f"We're closed on {biz.day_text(start)} ({holiday}).")
+        return Rejection("holiday", {"start": start, "day": start.date(), "holiday": holiday})
     hours = biz.hours_on(start.date())
     if hours is None:
-        return Rejection("closed_day", f"We're closed on {start:%A}s.")
+        return Rejection("closed_day", {"start": start, "day": start.date()})
     opens, closes = hours
     if start < opens or end > closes:
-        minutes = biz.services[service].duration_minutes
         return Rejection(
             "outside_hours",
-            f"On {start:%A}s we're open {opens:%H:%M} - {closes:%H:%M}, and a {minutes}-minute "
-            f"{service} has to finish by closing time.",
-        )
+            {"start": start, "day": start.date(), "opens": opens, "closes": closes, "service": service,
+             "minutes": biz.services[service].duration_minutes},
+        )  # fmt: skip
     return None
+
+
+def check_window(biz: Business, service: str, start: datetime, end: datetime, now: datetime) -> Rejection:
+    """Why a day or part of a day has no bookable start, for a window that has none free: the first rule
+    that holds for the whole window, else "taken" (open, but full)."""
+    start, end = start.astimezone(biz.tz), end.astimezone(biz.tz)
+    if end <= now:
+        return Rejection("past", {"start": start})
+    if start.date() > (now + timedelta(days=biz.rules.max_days_ahead)).date():
+        return Rejection("too_far", {"start": start, "max_days": biz.rules.max_days_ahead})
+    days = [start.date() + timedelta(days=n) for n in range(max(1, (end.date() - start.date()).days))]
+    holiday = biz.closure_name(days[0])
+    if all(biz.closure_name(d) for d in days):
+        return Rejection("holiday", {"start": start, "day": days[0], "holiday": holiday})
+    if all(biz.hours_on(d) is None for d in days):
+        return Rejection("closed_day", {"start": start, "day": days[0]})
+    if len(days) == 1:
+        hours = biz.hours_on(days[0])
+        if hours and (end <= hours[0] or start >= hours[1]):
+            opens, closes = hours
+            return Rejection(
+                "outside_hours",
+                {"start": start, "day": days[0], "opens": opens, "closes": closes, "service": service,
+                 "minutes": biz.services[service].duration_minutes},
+            )  # fmt: skip
+        if hours and end - now < timedelta(minutes=biz.rules.min_notice_minutes) + biz.duration(service):
+            return Rejection("too_soon", {"start": start, "notice_hours": biz.rules.min_notice_minutes / 60})
+    return Rejection("taken", {"start": start, "staff": None})
 
 
 def _overlaps(busy: Busy, staff: str, start: datetime, end: datetime) -> bool:

@@ -44,6 +44,8 @@ class Settings:
     dashboard_port: int
     gateway_port: int
     rasa_url: str
+    db_connect_timeout: int  # seconds
+    db_statement_timeout_ms: int
     rasa_servers: int  # Rasa servers the local stack starts (more than one share a Redis lock store)
     redis_port: int
 
@@ -80,6 +82,8 @@ def load_settings() -> Settings:
         dashboard_port=env_number("DASHBOARD_PORT", 8000),
         gateway_port=env_number("GATEWAY_PORT", 8080),
         rasa_url=os.environ.get("RASA_URL", "").strip() or f"http://127.0.0.1:{rasa_port}",
+        db_connect_timeout=env_number("DB_CONNECT_TIMEOUT", 5),
+        db_statement_timeout_ms=env_number("DB_STATEMENT_TIMEOUT_MS", 5000),
         rasa_servers=max(1, env_number("RASA_SERVERS", 1)),
         redis_port=env_number("REDIS_PORT", 6379),
     )

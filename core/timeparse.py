@@ -29,9 +29,11 @@ Interpretations chosen (each one is pinned by tests/test_timeparse.py):
 - In a sentence with several dates, the first expression that has both a date
   and a time wins, else the first one ("not tomorrow, friday at 3" is Friday).
 
-Not read, on purpose: Vietnamese phrasings ("ngay mai", "3h chieu"; dateparser's
-Vietnamese reads "15 gio ngay mai" as 01:00 two days on, so they need rules of
-their own), "wednesday week", "at 3 30", holidays ("christmas", "tet"), "asap".
+Vietnamese ("chiều mai 3h", "thứ 7 tuần sau", "3 rưỡi", "ngày 10 tháng 12", with or without diacritics)
+is rewritten into the phrasing these rules read (see the end of this module), so both languages share one
+set of interpretations.
+
+Not read, on purpose: "wednesday week", "at 3 30", holidays ("christmas", "tet"), "asap".
 A hyphenated pair of small numbers is a day-first date, so "open 9-8?" is 9 August.
 """
 
@@ -58,6 +60,7 @@ class When:
     has_date: bool  # the text named a date or day ("4pm" and "in the evening" do not)
     has_time: bool  # the text named a time of day or a part of the day
     text: str  # the matched expression, as written
+    relative: bool = False  # counted from now ("in 2 hours"): never moved to another day
 
 
 def resolve_when(
@@ -74,7 +77,7 @@ def resolve_when(
         return None
     ctx = _context(now, tz, day_first, open_hour, close_hour)
     try:
-        return _find(text, ctx) or _whole_text(text, ctx)
+        return _either_language(text, lambda t: _find(t, ctx) or _whole_text(t, ctx))
     except OverflowError:  # calendar maths past the year 9999
         return None
 
@@ -96,7 +99,7 @@ def find_when(
         return None
     ctx = _context(now, tz, day_first, open_hour, close_hour)
     try:
-        return _find(text, ctx)
+        return _either_language(text, lambda t: _find(t, ctx))
     except OverflowError:  # calendar maths past the year 9999
         return None
 
@@ -104,8 +107,11 @@ def find_when(
 def combine(base: When, time_only: When) -> When:
     """Keep base's date and take time_only's time of day ("make it 4pm").
 
-    A time_only without a time of day (or spanning whole days) changes nothing.
+    A time_only without a time of day (or spanning whole days) changes nothing; one counted from now
+    ("in 2 hours") is kept as it is.
     """
+    if time_only.relative:
+        return time_only
     length = time_only.end - time_only.start
     if not time_only.has_time or time_only.kind == "day" or length >= timedelta(days=1):
         return base
@@ -764,7 +770,10 @@ def _merge_days(a: _Days, b: _Days, gap: str) -> _Days | None:
         return _Days(a.first, last) if last > a.last else None  # "3/12 - 5/12"
     single_days = a.first == a.last and b.first == b.last
     if single_days and a.weekday != b.weekday and re.fullmatch(r"[\s,]*", gap):
-        return b if a.weekday else a  # "thursday 10th dec": the weekday only confirms the date
+        dated, weekday = (b, a) if a.weekday else (a, b)
+        if dated.first.weekday() == weekday.first.weekday():
+            return dated  # "thursday 10th dec": the weekday only confirms the date
+        return None  # "not tomorrow, friday": two days
     week, single = (a, b) if a.week else (b, a)
     if week.week and single.weekday:  # "friday next week"
         monday = week.first - timedelta(days=week.first.weekday())
@@ -835,7 +844,7 @@ def _build(expr: _Expr, text: str, ctx: _Ctx) -> When | None:
     matched = text[expr.begin : expr.end]
     if expr.moment is not None:
         at = expr.moment.at
-        return When(at, at, "exact", expr.moment.has_date, True, matched)
+        return When(at, at, "exact", expr.moment.has_date, True, matched, relative=not expr.moment.has_date)
     days, clock, span = expr.days, expr.clock, expr.span
     has_date, has_time = days is not None, clock is not None or span is not None
     if days is not None and (days.window or days.first != days.last):
@@ -855,15 +864,47 @@ def _build(expr: _Expr, text: str, ctx: _Ctx) -> When | None:
     return None
 
 
-def _find(text: str, ctx: _Ctx) -> When | None:
+def _expressions(text: str, ctx: _Ctx) -> list[_Expr]:
     exprs: list[_Expr] = []
     for piece in _scan(text, ctx):
         if not exprs or not _absorb(exprs[-1], piece, text[exprs[-1].end : piece.begin]):
             exprs.append(_Expr(piece.begin, piece.begin))
             _absorb(exprs[-1], piece, "")
+    return exprs
+
+
+def _find(text: str, ctx: _Ctx) -> When | None:
+    exprs = _expressions(text, ctx)
     if not exprs:
         return None
     return _build(next((e for e in exprs if e.complete), exprs[0]), text, ctx)
+
+
+def find_all_when(
+    text: str,
+    now: datetime,
+    *,
+    tz: str,
+    day_first: bool = True,
+    open_hour: int = 9,
+    close_hour: int = 20,
+) -> list[tuple[int, int, When]]:
+    """Every date/time expression of a sentence, in order, as (begin, end, When): to tell "tomorrow or
+    friday?" (two options: ask) from "not tomorrow, friday" (a correction)."""
+    if not isinstance(text, str):
+        return []
+    ctx = _context(now, tz, day_first, open_hour, close_hour)
+    english = vietnamese_to_english(text)
+    translated = _find(english, ctx) if english is not None else None
+    if english is not None and (
+        _score(translated) >= _score(_find(text, ctx)) or (translated is not None and _VI_ONLY.search(_fold(text)))
+    ):
+        text = english
+    try:
+        found = [(e.begin, e.end, _build(e, text, ctx)) for e in _expressions(text, ctx)]
+    except OverflowError:
+        return []
+    return [(begin, end, when) for begin, end, when in found if when is not None]
 
 
 _BARE_HOUR = re.compile(r"\s*(?P<t>\d{1,2})\s*")
@@ -911,3 +952,150 @@ def _fallback(text: str, ctx: _Ctx) -> When | None:
     days = _whole_month(found.month, found.year, ctx) if data.period == "month" else _Days(found.date(), found.date())
     start, end = _local(days.first, 0, ctx), _local(days.last + timedelta(days=1), 0, ctx)
     return When(start, end, "day", True, False, phrase)
+
+
+# --- Vietnamese ------------------------------------------------------------------------------------
+#
+# Vietnamese date and time words are rewritten into the English phrasing the rules above read, then read
+# by the same rules: one resolution layer, one set of interpretations. dateparser's Vietnamese was
+# measured and not used ("15 giờ ngày mai" came out as 01:00 two days on). Words that mean something else
+# without their diacritics are only taken next to a time: "sang" is "to" ("đổi sang 4h"), "sáng" morning;
+# "toi" is "I" ("toi muon dat lich"), "tối" evening; "mai" after "chị", "với" is Mai the therapist.
+
+_VI_NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8,
+                    "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12}  # fmt: skip
+_VI_WEEKDAYS = {"2": "monday", "3": "tuesday", "4": "wednesday", "5": "thursday", "6": "friday", "7": "saturday",
+                "hai": "monday", "ba": "tuesday", "tu": "wednesday", "nam": "thursday", "sau": "friday",
+                "bay": "saturday"}  # fmt: skip
+_VI_MARKERS = re.compile(
+    r"\b(?:hom nay|ngay mai|mai|mot|ngay kia|thu\s*[2-7]|thu (?:hai|ba|tu|nam|sau|bay)|t[2-7]|chu nhat|cn|tuan"
+    r"|cuoi tuan|sang|trua|chieu|toi|dem|gio|ruoi|luc|ngay \d{1,2}|thang \d{1,2}|\d{1,2}h)\b"
+)
+
+# the markers that cannot be English
+_VI_ONLY = re.compile(
+    r"\b(?:hom nay|ngay mai|ngay kia|thu\s*[2-7]|thu (?:hai|ba|tu|nam|sau|bay)|t[2-7]|chu nhat|tuan (?:sau|toi|nay)"
+    r"|cuoi tuan|chieu|trua|gio|ruoi|luc|ngay \d{1,2}|thang \d{1,2})\b"
+)
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics ("Thứ Bảy" -> "thu bay"), same length as far as it matters."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn").lower()
+
+
+def vietnamese_to_english(text: str) -> str | None:
+    """The date/time words of a Vietnamese message in the English the rules read; None when it has none."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    original = unicodedata_nfc(text)
+    # words whose diacritics tell them apart: decide on the accented text first
+    accented = re.sub(r"\bsáng\b", " morning ", original, flags=re.I)
+    accented = re.sub(r"\btối\b", " evening ", accented, flags=re.I)
+    accented = re.sub(r"\bmốt\b", " day after tomorrow ", accented, flags=re.I)
+    folded = _fold(accented)
+    if accented == original and not _VI_MARKERS.search(folded):
+        return None
+    s = " " + re.sub(r"\s+", " ", folded) + " "
+    hour = r"(\d{1,2})\s*(?:h|g|gio)\b"
+    rules: list[tuple[str, str]] = [
+        (
+            r"(?<!tuan )\b(sau|truoc)\s+(\d{1,2})\s*(?:h|g|gio)\s+(chieu|toi|sang)\b",
+            lambda m: f" {'after' if m[1] == 'sau' else 'before'} {m[2]}{'am' if m[3] == 'sang' else 'pm'} ",
+        ),
+        (
+            r"\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?",
+            lambda m: f" {m[1]}/{m[2]}" + (f"/{m[3]}" if m[3] else "") + " ",
+        ),
+        (r"\bngay\s+(\d{1,2})\s*[/.-]\s*(\d{1,2})", r" \1/\2 "),
+        (r"\bngay\s+(\d{1,2})\b(?!\s*[/.-])", r" the \1th "),
+        (r"\b(?:ngay kia|ngay mot|bua kia)\b", " day after tomorrow "),
+        (r"\b(?:hom nay|bua nay|ngay hom nay)\b", " today "),
+        (
+            r"\b(?:ngay mai|sang mai|trua mai|chieu mai|toi mai)\b",
+            lambda m: {
+                "ngay mai": " tomorrow ",
+                "sang mai": " tomorrow morning ",
+                "trua mai": " tomorrow at noon ",
+                "chieu mai": " tomorrow afternoon ",
+                "toi mai": " tomorrow evening ",
+            }[m[0]],
+        ),
+        (r"\b(chi|anh|em|ban|voi|co|with|nhan vien|ky thuat vien|ktv)\s+mai\b", r" \1 Mai "),  # the therapist
+        (r"\bmai\b(?! [A-Z])", " tomorrow "),
+        (
+            r"\b(?:sang|trua|chieu|toi) nay\b",
+            lambda m: {
+                "sang nay": " this morning ",
+                "trua nay": " today at noon ",
+                "chieu nay": " this afternoon ",
+                "toi nay": " tonight ",
+            }[m[0]],
+        ),
+        (r"\b(morning|evening|afternoon) nay\b", r" this \1 "),
+        (r"\b(morning|evening) mai\b", r" tomorrow \1 "),
+        (r"\bcuoi tuan (?:sau|toi)\b", " next weekend "),
+        (r"\bcuoi tuan(?: nay)?\b", " this weekend "),
+        (r"\b(?:thu|t)\s*([2-7])\s+tuan\s+(?:sau|toi)\b", lambda m: f" {_VI_WEEKDAYS[m[1]]} next week "),
+        (r"\bthu\s+(hai|ba|tu|nam|sau|bay)\s+tuan\s+(?:sau|toi)\b", lambda m: f" {_VI_WEEKDAYS[m[1]]} next week "),
+        (r"\b(?:chu nhat|cn)\s+tuan\s+(?:sau|toi)\b", " sunday next week "),
+        (r"\btuan\s+(?:sau|toi)\b", " next week "),
+        (r"\btuan nay\b", " this week "),
+        (r"\b(?:thu|t)\s*([2-7])\b", lambda m: f" {_VI_WEEKDAYS[m[1]]} "),
+        (r"\bthu\s+(hai|ba|tu|nam|sau|bay)\b", lambda m: f" {_VI_WEEKDAYS[m[1]]} "),
+        (r"\b(?:chu nhat|cn)\b", " sunday "),
+        (hour + r"\s*(\d{1,2})\s*(?:p|phut)?\b(?!\s*[/.])", r" \1:\2 "),  # "3h15", "3 gio 15 phut"
+        (hour + r"\s*(?:ruoi|30)\b", r" \1:30 "),
+        (r"(?<![\d:])(\d{1,2})\s+ruoi\b", r" \1:30 "),
+        (hour + r"\s+(?:sang|buoi sang)\b", r" \1 in the morning "),
+        (hour + r"\s+(?:trua|buoi trua)\b", r" \1 at noon "),
+        (hour + r"\s+(?:chieu|buoi chieu)\b", r" \1 in the afternoon "),
+        (hour + r"\s+(?:toi|dem|buoi toi)\b", r" \1 in the evening "),
+        (r"(\d{1,2}:\d{2})\s+(?:sang|buoi sang)\b", r" \1 in the morning "),
+        (r"(\d{1,2}:\d{2})\s+(?:chieu|buoi chieu)\b", r" \1 in the afternoon "),
+        (r"(\d{1,2}:\d{2})\s+(?:toi|buoi toi)\b", r" \1 in the evening "),
+        (hour + r"(?!\s*[:\d])", r" \1h "),
+        (
+            r"\b(?:buoi )?sang (?=(?:tomorrow|today|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d))",
+            " morning ",
+        ),
+        (r"\b(?:buoi )?chieu\b", " afternoon "),
+        (r"\b(?:buoi )?trua\b", " lunchtime "),
+        (r"\bbuoi (?:toi|sang)\b", lambda m: " evening " if m[0].endswith("toi") else " morning "),
+        (r"\b(?:toi|dem) (?=(?:tomorrow|today|monday|tuesday|wednesday|thursday|friday|saturday|sunday))", " evening "),
+        (r"\bsau\s+(\d{1,2})h\b", r" after \1h "),
+        (r"\btruoc\s+(\d{1,2})h\b", r" before \1h "),
+        (r"\bluc\b", " at "),
+    ]
+    for pattern, replacement in rules:
+        s = re.sub(r"\s+", " ", re.sub(pattern, replacement, s))
+    return s.strip()
+
+
+def _score(when: When | None) -> int:
+    if when is None:
+        return 0
+    return 1 + when.has_date + when.has_time + (when.kind == "exact")
+
+
+def _either_language(text: str, read: Callable[[str], When | None]) -> When | None:
+    """The reading of the text as written, or of its Vietnamese date words in English when that reads more."""
+    found = read(text)
+    english = vietnamese_to_english(text)
+    if english is None:
+        return found
+    translated = read(english)
+    # a tie goes to the Vietnamese reading, and so does any reading of words only Vietnamese uses:
+    # "thu 7" is Saturday, not Thursday at 7
+    if _score(translated) >= _score(found) or (translated is not None and _VI_ONLY.search(_fold(text))):
+        return translated
+    return found
+
+
+def unicodedata_nfc(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", text)

@@ -1,13 +1,17 @@
-"""Values read from what customers write, by deterministic code over the whole text, and masked for logs.
+"""Values read from what customers write, by deterministic code over the whole message, and masked for logs.
 
-Dates and times (read in the business's time zone), phone numbers, booking references and names. NLU
-entity spans are hints at most: these readers see the whole message.
+Dates and times (read in the business's time zone), phone numbers, emails, booking references and names.
+NLU entity spans are hints at most: DIET often cuts one date or one phone number into two entities, so
+every reader here sees the whole text. A reader that finds something it cannot use says why (a
+`problem` code), so the reply can name the problem instead of guessing.
 """
 
 from __future__ import annotations
 
+import calendar
 import logging
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +22,14 @@ log = logging.getLogger(__name__)
 
 PHONE_PATTERN = re.compile(r"\+?\d[\d\s().-]{6,20}\d")
 REFERENCE_PATTERN = re.compile(r"\b([A-Za-z]{1,4})-?([A-HJ-NP-Za-hj-np-z2-9]{6})\b")
+EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# a date written with separators (15.12.2026, 3/12) is never a phone number
+# digits with a letter in the middle: "0903 12a 456", "09O3 123 456"
+_LETTER_IN_NUMBER = re.compile(r"(?:\d[\s.-]?){3,}[A-Za-z](?:[\s.-]?\d){3,}")
+_DATE_LIKE = re.compile(r"^\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?$")
+
+
+# --- masking, for logs ---------------------------------------------------------------------------
 
 
 def mask_phone(phone: str | None) -> str:
@@ -26,52 +38,68 @@ def mask_phone(phone: str | None) -> str:
     return f"***{digits[-3:]}" if digits else ""
 
 
-def parse_when(text: str | None, biz: Business, *, search: bool = False) -> timeparse.When | None:
-    """A customer's date/time words (or an ISO value from a button) read in the business's time zone."""
-    if not text:
-        return None
-    opens, closes = biz.typical_hours()
-    options = {
-        "tz": biz.identity.timezone,
-        "day_first": biz.identity.day_first_dates,
-        "open_hour": opens,
-        "close_hour": closes,
-    }
-    now = biz.now()
-    try:
-        if search:
-            return timeparse.find_when(text, now, **options)
-        return timeparse.resolve_when(text, now, **options) or timeparse.find_when(text, now, **options)
-    except Exception:  # a parser bug must never take the conversation down
-        log.exception("time expression could not be read")
-        return None
+def mask_email(email: str | None) -> str:
+    if not email or "@" not in email:
+        return ""
+    name, domain = email.split("@", 1)
+    return f"{name[:1]}***@{domain}"
 
 
-def from_iso(value: Any, biz: Business) -> datetime | None:
-    """The datetime in a slot that holds a validated ISO value, else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(biz.tz)
+def mask_text(text: str | None, limit: int = 120) -> str:
+    """A customer message fit for a log line: emails and runs of digits (phones, cards) masked, cut short."""
+    text = EMAIL_PATTERN.sub(lambda m: mask_email(m.group(0)), text or "")
+    text = re.sub(r"\d[\d\s().-]{4,}\d", lambda m: mask_phone(m.group(0)), text)
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+# --- phones ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhoneReading:
+    phone: str | None  # digits with an optional leading +
+    problem: str | None = None  # letters, too_short, too_long (when a number was meant but is not usable)
+
+
+def _phone_from(raw: str) -> str | None:
+    digits = re.sub(r"\D", "", raw)
+    plus = raw.strip().startswith("+")
+    if plus and digits.startswith("84") or digits.startswith("84") and len(digits) in (11, 12):
+        national = digits[2:]
+        return ("+" if plus else "") + digits if 9 <= len(national) <= 10 else None
+    if digits.startswith("0") and not plus:
+        return digits if len(digits) in (10, 11) else None  # Vietnamese mobiles and landlines
+    return ("+" if plus else "") + digits if 8 <= len(digits) <= 15 else None
+
+
+def read_phone(text: str | None) -> PhoneReading:
+    """The phone number in a message, or why the number written can't be one."""
+    text = str(text or "")
+    candidates = [m.group(0).strip() for m in PHONE_PATTERN.finditer(text)]
+    found = [phone for raw in candidates if not _DATE_LIKE.match(raw) and (phone := _phone_from(raw))]
+    if found:
+        return PhoneReading(max(found, key=len))
+    if _LETTER_IN_NUMBER.search(text):
+        return PhoneReading(None, "letters")
+    digits = max((len(re.sub(r"\D", "", raw)) for raw in candidates), default=len(re.sub(r"\D", "", text)))
+    if digits > 15:
+        return PhoneReading(None, "too_long")
+    if digits >= 3:
+        return PhoneReading(None, "too_short")
+    return PhoneReading(None)
 
 
 def normalise_phone(text: str | None) -> str | None:
-    """A phone number as digits with an optional leading +, or None when it isn't one."""
-    if not text:
-        return None
-    match = PHONE_PATTERN.search(str(text))
-    if not match:
-        return None
-    raw = match.group(0)
-    digits = re.sub(r"\D", "", raw)
-    if not 8 <= len(digits) <= 15:
-        return None
-    return ("+" if raw.strip().startswith("+") else "") + digits
+    """A phone number as digits with an optional leading +, or None when the text holds none."""
+    return read_phone(text).phone
+
+
+# --- emails, references, names ----------------------------------------------------------------------
+
+
+def find_email(text: str | None) -> str | None:
+    match = EMAIL_PATTERN.search(str(text or ""))
+    return match.group(0).lower() if match else None
 
 
 def find_reference(text: str | None, biz: Business) -> str | None:
@@ -85,12 +113,14 @@ def find_reference(text: str | None, biz: Business) -> str | None:
 
 
 NAME_PREFIXES = re.compile(
-    r"^\s*(my name is|my name's|name is|name's|i am|i'm|im|it's|its|this is|call me|it is|name:|under)\s+",
+    r"^\s*(my name is|my name's|name is|name's|i am|i'm|im|it's|its|this is|call me|it is|name:|under"
+    r"|tên (?:em|mình|tôi|anh|chị|của (?:em|mình|tôi))(?: là)?|ten (?:em|minh|toi|anh|chi)(?: la)?"
+    r"|em (?:là|la|tên|ten)|mình (?:là|tên)|minh (?:la|ten)|tôi (?:là|tên)|toi (?:la|ten)|tên|ten)\s+",
     re.IGNORECASE,
 )
 
 
-# Words that show a message is a sentence, not a name ("I want to book").
+# Words that show a message is a sentence, not a name ("I want to book", "đặt lịch").
 NOT_NAME_WORDS = frozenset(
     [
         "i",
@@ -143,6 +173,46 @@ NOT_NAME_WORDS = frozenset(
         "later",
         "cancel",
         "change",
+        "actually",
+        "instead",
+        "make",
+        "wait",
+        "đặt",
+        "dat",
+        "lịch",
+        "lich",
+        "hẹn",
+        "hen",
+        "muốn",
+        "muon",
+        "cho",
+        "không",
+        "khong",
+        "ko",
+        "được",
+        "dc",
+        "đc",
+        "ạ",
+        "nhé",
+        "nha",
+        "giờ",
+        "gio",
+        "chiều",
+        "chieu",
+        "sáng",
+        "sang",
+        "mai",
+        "hôm",
+        "hom",
+        "nay",
+        "thứ",
+        "thu",
+        "tối",
+        "toi",
+        "đổi",
+        "doi",
+        "hủy",
+        "huy",
     ]
 )
 
@@ -161,3 +231,139 @@ def clean_name(text: str | None) -> str | None:
     if any(w.lower() in NOT_NAME_WORDS for w in words) or business().match_service(name):
         return None
     return name.title() if name.islower() or name.isupper() else name
+
+
+# --- dates and times -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhenReading:
+    """The date/time expression of a message, or why what was written can't be used.
+
+    problem codes: impossible_date (values: day, month), impossible_time (values: text), year_only
+    (values: year), ambiguous (values: options, the expressions as written).
+    """
+
+    when: timeparse.When | None
+    problem: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _options(biz: Business) -> dict[str, Any]:
+    opens, closes = biz.typical_hours()
+    return {
+        "tz": biz.identity.timezone,
+        "day_first": biz.identity.day_first_dates,
+        "open_hour": opens,
+        "close_hour": closes,
+    }
+
+
+def parse_when(text: str | None, biz: Business, *, search: bool = False) -> timeparse.When | None:
+    """A customer's date/time words (or an ISO value from a button) read in the business's time zone."""
+    if not text:
+        return None
+    options, now = _options(biz), biz.now()
+    try:
+        if search:
+            return timeparse.find_when(text, now, **options)
+        return timeparse.resolve_when(text, now, **options) or timeparse.find_when(text, now, **options)
+    except Exception:  # a parser bug must never take the conversation down
+        log.exception("time expression could not be read")
+        return None
+
+
+_NUMERIC_DATE = re.compile(r"(?<![\d/.:+])(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?(?![\d/])")
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_WORD_DATE = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+    r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+(\d{1,2})(?:st|nd|rd|th)?\b"
+    r"|\bngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\b|\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\b",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"(?<![\d/.:])(\d{1,2})\s*[:h]\s*(\d{2})(?!\d)|(?<![\d:])(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?<![\d/.:+-])(20\d{2})(?![\d/.:-])")
+_ALTERNATIVE = re.compile(r"\b(or|hoặc|hoac|hay|hay là)\b", re.IGNORECASE)
+
+
+def _impossible_date(text: str) -> dict[str, int] | None:
+    for m in _NUMERIC_DATE.finditer(text):
+        day, month = int(m.group(1)), int(m.group(2))
+        if ":" in text[max(0, m.start() - 1) : m.start()]:
+            continue
+        impossible = _days_in(month, m.group(3)) < day or not 1 <= month <= 12 or day == 0
+        if impossible and day <= 31 and month <= 31:  # "31/02", "30/2", "12/13"; not "3/100"
+            return {"day": day, "month": month}
+    for m in _WORD_DATE.finditer(text):
+        if m.group(1):
+            day, month = int(m.group(1)), _MONTHS.index(m.group(2)[:3].lower()) + 1
+        elif m.group(3):
+            day, month = int(m.group(4)), _MONTHS.index(m.group(3)[:3].lower()) + 1
+        else:
+            day, month = int(m.group(5) or m.group(7)), int(m.group(6) or m.group(8))
+        if not 1 <= month <= 12 or not 1 <= day <= _days_in(month, None):
+            return {"day": day, "month": month}
+    return None
+
+
+def _days_in(month: int, year: str | None) -> int:
+    if not 1 <= month <= 12:
+        return 0
+    if year is None:
+        return 29 if month == 2 else calendar.monthrange(2027, month)[1]
+    full = int(year) + (2000 if len(year) == 2 else 0)
+    return calendar.monthrange(full, month)[1]
+
+
+def _impossible_time(text: str) -> str | None:
+    for m in _CLOCK.finditer(text):
+        if m.group(1) is not None:
+            if int(m.group(1)) > 24 or int(m.group(2)) > 59:
+                return m.group(0).strip()
+        elif int(m.group(3)) > 12 or int(m.group(3)) == 0:  # "13pm", "0am"
+            return m.group(0).strip()
+    return None
+
+
+def read_when(text: str | None, biz: Business | None = None) -> WhenReading:
+    """The date/time a customer wrote in a whole message, or what is wrong with it."""
+    biz = biz or business()
+    text = str(text or "")
+    if not text.strip() or text.lstrip().startswith("/"):
+        return WhenReading(None)
+    date = _impossible_date(text)
+    if date:
+        return WhenReading(None, "impossible_date", date)
+    clock = _impossible_time(text)
+    if clock:
+        return WhenReading(None, "impossible_time", {"text": clock})
+    try:
+        found = timeparse.find_all_when(text, biz.now(), **_options(biz))
+    except Exception:  # a parser bug must never take the conversation down
+        log.exception("time expression could not be read")
+        found = []
+    dated = [(begin, end, when) for begin, end, when in found if when.has_date]
+    if len(dated) >= 2:
+        between = text[dated[0][1] : dated[1][0]]
+        if _ALTERNATIVE.search(between) and dated[0][2].start.date() != dated[1][2].start.date():
+            return WhenReading(None, "ambiguous", {"options": [text[b:e] for b, e, _ in dated[:2]]})
+    when = parse_when(text, biz, search=True)
+    year = _YEAR.search(text)
+    if year and not (when and when.has_date and year.group(1) in when.text):
+        covered = when is not None and when.has_date
+        if not covered:
+            return WhenReading(None, "year_only", {"year": int(year.group(1))})
+    return WhenReading(when)
+
+
+def from_iso(value: Any, biz: Business) -> datetime | None:
+    """The datetime in a slot that holds a validated ISO value, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(biz.tz)

@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from core import db
+from core import bookings, db
 from dashboard import assets, conversations, health, knowledge, stats, try_bot
 from dashboard import bookings as booking_views
 from dashboard.auth import Unauthorized, User, Verifier, make_verifier
@@ -111,8 +111,8 @@ def api_routes() -> APIRouter:
             return booking_views.cancel(reference, user.name)
         except db.BookingNotFound as err:
             raise HTTPException(404, f"no booking {reference!r}") from err
-        except ValueError as err:  # a booking rule said no: already cancelled, already started
-            raise HTTPException(409, str(err)) from err
+        except bookings.Refused as err:  # a booking rule said no: already cancelled, already started
+            raise HTTPException(409, err.describe()) from err
 
     @api.get("/knowledge")
     def get_knowledge() -> dict[str, Any]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core import db
+from core import db, tracker_events
 from core.business import business
+from core.tracker_events import TRY_SENDER_PREFIX
 from core.values import mask_phone
-from dashboard import tracker_store
 from dashboard.bookings import booking_summary
-from dashboard.settings import TRY_SENDER_PREFIX
 
 MAX_PER_PAGE = 100
 
@@ -26,7 +25,7 @@ def page(search: str | None = None, page_number: int = 1, per_page: int = 25) ->
     if page_number < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"page must be 1 or more and per_page between 1 and {MAX_PER_PAGE}")
     search = (search or "").strip() or None
-    rows, total = tracker_store.list_conversations(search, per_page, (page_number - 1) * per_page)
+    rows, total = tracker_events.list_conversations(search, per_page, (page_number - 1) * per_page)
     customers = db.customers_by_sender([r["sender_id"] for r in rows]) if rows else {}
     items = []
     for row in rows:
@@ -95,7 +94,7 @@ def transcript_item(row: dict[str, Any]) -> dict[str, Any]:
 
 def transcript(sender_id: str) -> dict[str, Any] | None:
     """The whole conversation of one sender, or None when there is none."""
-    rows = tracker_store.conversation_events(sender_id)
+    rows = tracker_events.conversation_events(sender_id)
     if not rows:
         return None
     customer = db.customers_by_sender([sender_id]).get(sender_id)
@@ -106,5 +105,5 @@ def transcript(sender_id: str) -> dict[str, Any] | None:
         "test": sender_id.startswith(TRY_SENDER_PREFIX),
         "events": [transcript_item(r) for r in rows],
         "bookings": [booking_summary(b) for b in db.bookings_of_sender(sender_id)],
-        "truncated": len(rows) >= tracker_store.MAX_TRANSCRIPT_EVENTS,
+        "truncated": len(rows) >= tracker_events.MAX_TRANSCRIPT_EVENTS,
     }

@@ -9,7 +9,6 @@ from pathlib import Path
 from core.settings import PROJECT_ROOT, env_text, settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-TRY_SENDER_PREFIX = "dashboard-try-"  # senders of the "try the bot" panel, left out of the figures
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import db
+from core import db, tracker_events
 from core.business import business
-from dashboard import tracker_store
 
 BOOKING_INTENTS = ["book_appointment"]
 MAX_DAYS = 366
@@ -49,12 +48,12 @@ def overview(days: int = 14, now: datetime | None = None) -> dict[str, Any]:
     # independent scans, run side by side on separate connections
     with ThreadPoolExecutor(max_workers=4) as pool:
         asked = {
-            "messages": pool.submit(tracker_store.messages_per_day, start, end, zone),
+            "messages": pool.submit(tracker_events.messages_per_day, start, end, zone),
             "booked": pool.submit(db.booking_activity_per_day, since, until, zone),
-            "timing": pool.submit(tracker_store.response_times, start, end, zone),
-            "conversations": pool.submit(tracker_store.conversation_count, start, end),
-            "intents": pool.submit(tracker_store.top_intents, start, end),
-            "intending": pool.submit(tracker_store.senders_with_intent, start, end, BOOKING_INTENTS),
+            "timing": pool.submit(tracker_events.response_times, start, end, zone),
+            "conversations": pool.submit(tracker_events.conversation_count, start, end),
+            "intents": pool.submit(tracker_events.top_intents, start, end),
+            "intending": pool.submit(tracker_events.senders_with_intent, start, end, BOOKING_INTENTS),
             "booked_senders": pool.submit(db.senders_who_booked, since, until),
         }
         answers = {name: future.result() for name, future in asked.items()}

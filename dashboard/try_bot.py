@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dashboard.settings import TRY_SENDER_PREFIX
+from core.tracker_events import TRY_SENDER_PREFIX
 from deploy.connector import rasa_client
 
 SESSION_PATTERN = re.compile(r"[A-Za-z0-9-]{1,40}")

@@ -77,6 +77,7 @@ def stack(database: str, knowledge_dir: Path, tmp_path_factory: pytest.TempPathF
         yield {
             "rasa_url": f"http://127.0.0.1:{rasa_port}",
             "actions_url": f"http://127.0.0.1:{actions_port}",
+            "actions_token": env["ACTIONS_TOKEN"],
             "logs": str(logs),
         }
 

@@ -1,4 +1,8 @@
-"""Custom actions with a literal Tracker and a CollectingDispatcher, over the real database."""
+"""Custom actions with a literal Tracker and a CollectingDispatcher, over the real database.
+
+Replies are asserted by their response name and values (the words are trainers' YAML); where a value
+matters as the customer reads it, the reply is rendered from domain.yml in that language.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.availability import ActionCheckAvailability
-from actions.booking_form import (
-    ActionAskBookingConfirmed,
-    ActionAskWhen,
-    ActionBookingDone,
-    ValidateBookingForm,
-)
-from actions.dialogue import ActionNo, ActionYes
-from actions.info import ActionAnswerHours, ActionAnswerPrice, ActionHandoff
+from actions.booking_form import ActionAskBookingConfirmed, ActionAskWhen, ActionBookingDone, ValidateBookingForm
+from actions.dialogue import ActionNo, ActionReadMessage, ActionYes
+from actions.handoff import ActionHandoff
+from actions.info import ActionAnswerHours, ActionAnswerPrice, ActionAnswerServices
 from actions.manage import (
     ActionAskCancelConfirmed,
     ActionListBookings,
@@ -31,7 +31,8 @@ from actions.manage import (
     ValidateCancelForm,
     ValidateRescheduleForm,
 )
-from core import bookings, db
+from actions.server import OffLoopExecutor
+from core import bookings, db, responses
 from core.business import business
 from core.scheduling import check_start
 
@@ -41,8 +42,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SLOTS = {name: None for name in DOMAIN["slots"]}
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=TZ)
+def at(day: int, hour: int, minute: int = 0, month: int = 12, year: int = 2026) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
 def make_tracker(
@@ -70,8 +71,24 @@ def run(action, tracker: Tracker) -> tuple[dict[str, Any], list[dict[str, Any]]]
     return slots, dispatcher.messages
 
 
+def names(messages: list[dict[str, Any]]) -> list[str]:
+    return [m.get("response") for m in messages]
+
+
+def said(messages: list[dict[str, Any]], language: str = "en", slots: dict[str, Any] | None = None) -> str:
+    """The messages as the customer reads them, rendered from domain.yml (values, then slots, fill them)."""
+    parts = []
+    for m in messages:
+        if m.get("response"):
+            values = {**(slots or {}), **{k: v for k, v in m.items() if v is not None}}
+            parts.append(responses.render(m["response"], language, **values))
+        else:
+            parts.append(m.get("text") or "")
+    return " ".join(parts)
+
+
 def texts(messages: list[dict[str, Any]]) -> str:
-    return " ".join(m.get("text") or "" for m in messages)
+    return said(messages)
 
 
 def book(sender: str, start: datetime, service: str = "Swedish Massage", staff: str | None = "Mai") -> db.Booking:
@@ -81,7 +98,13 @@ def book(sender: str, start: datetime, service: str = "Swedish Massage", staff: 
     )  # fmt: skip
 
 
-# --- the booking form ------------------------------------------------------------------
+def slot_starts(message: dict[str, Any]) -> list[datetime]:
+    return [
+        datetime.fromisoformat(json.loads(b["payload"][b["payload"].index("{") :])["when"]) for b in message["buttons"]
+    ]
+
+
+# --- the booking form: service, name, phone ------------------------------------------------------------
 
 
 def test_unknown_service_offers_the_catalogue(clean_db):
@@ -89,7 +112,7 @@ def test_unknown_service_offers_the_catalogue(clean_db):
         ValidateBookingForm(), make_tracker("tattoo", set_now={"service": "tattoo"}, requested="service")
     )
     assert slots["service"] is None
-    assert "don't offer" in texts(messages)
+    assert names(messages) == ["utter_service_not_offered"] and messages[0]["asked"] == "tattoo"
     assert len(messages[0]["buttons"]) == 7
 
 
@@ -105,77 +128,185 @@ def test_service_found_in_plain_text_when_nlu_missed_it(clean_db):
     assert slots["service"] == "Hot Stone Massage"
 
 
-@pytest.mark.parametrize("phone", ["12", "call me maybe", "0903"])
-def test_invalid_phone_is_asked_again_with_an_example(clean_db, phone):
-    slots, messages = run(ValidateBookingForm(), make_tracker(phone, set_now={"phone": phone}, requested="phone"))
-    assert slots["phone"] is None
-    assert "0903 123 456" in texts(messages)
-
-
-def test_valid_phone_is_normalised(clean_db):
-    slots, _ = run(
-        ValidateBookingForm(), make_tracker("+84 903 123 456", set_now={"phone": "+84 903 123 456"}, requested="phone")
+def test_a_negated_service_is_not_the_one_booked(clean_db):
+    tracker = make_tracker(
+        "a pedicure, not a facial",
+        entities=[{"entity": "service", "value": "pedicure"}, {"entity": "service", "value": "facial"}],
+        set_now={"service": "facial"},
+        requested="service",
     )
-    assert slots["phone"] == "+84903123456"
+    slots, _ = run(ValidateBookingForm(), tracker)
+    assert slots["service"] == "Pedicure"
 
 
 @pytest.mark.parametrize(
-    ("said", "problem"),
+    ("phone", "problem"),
+    [("12", "not_a_number"), ("call me maybe", "not_a_number"), ("0903", "too_short"), ("0903 12a 456", "letters")],
+)
+def test_invalid_phone_is_asked_again_naming_the_problem(clean_db, phone, problem):
+    slots, messages = run(ValidateBookingForm(), make_tracker(phone, requested="phone"))
+    assert slots["phone"] is None
+    assert names(messages) == [f"utter_phone_{problem}"]
+    assert "0903 123 456" in said(messages) and "0903 123 456" in said(messages, "vi")
+
+
+@pytest.mark.parametrize(
+    ("text", "nlu_piece", "phone"),
     [
-        ("sunday at 11am", "closed"),
-        ("1/1 at 10am", "New Year"),
-        ("today at 9am", "passed"),
-        ("today at 11am", "notice"),
-        ("tomorrow at 3:15pm", "half hour"),
-        ("tomorrow at 7:30pm", "closing"),
+        ("+84 953 815 192", "+84 953 815", "+84953815192"),
+        ("my phone is 0946 912 302", "0946 912", "0946912302"),
+        ("sdt cua em la 090.312.3456 a", "090.312", "0903123456"),
+        ("+44 7700 900123", "+44 7700", "+447700900123"),
     ],
 )
-def test_impossible_times_are_refused_with_the_reason(clean_db, said, problem):
-    tracker = make_tracker(said, set_now={"when": said}, slots={"service": "Swedish Massage"}, requested="when")
+def test_a_phone_nlu_cuts_in_two_is_read_whole(clean_db, text, nlu_piece, phone):
+    tracker = make_tracker(text, entities=[{"entity": "phone", "value": nlu_piece}], requested="phone")
+    slots, messages = run(ValidateBookingForm(), tracker)
+    assert slots["phone"] == phone and messages == []
+
+
+def test_three_unusable_answers_explain_then_end_the_form_with_a_way_out(clean_db):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan"}
+    slots, messages = run(ValidateBookingForm(), make_tracker("hmm", slots=filled, requested="phone"))
+    assert slots["unusable_answers"] == "phone:1" and names(messages) == ["utter_phone_not_a_number"]
+    slots, messages = run(ValidateBookingForm(), make_tracker("no idea", slots={**filled, **slots}, requested="phone"))
+    assert slots["unusable_answers"] == "phone:2" and names(messages)[-1] == "utter_explain_phone"
+    explain = responses.variation("utter_explain_phone", "en")
+    assert [b["payload"] for b in explain["buttons"]] == ["/request_human", "/restart"]
+    slots, messages = run(ValidateBookingForm(), make_tracker("?? x", slots={**filled, **slots}, requested="phone"))
+    assert slots["requested_slot"] is None and names(messages)[-1] == "utter_give_up"
+    assert "+84 28 3822 0000" in said(messages)
+
+
+def test_a_usable_answer_resets_the_count(clean_db):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan", "unusable_answers": "phone:2"}
+    slots, _ = run(ValidateBookingForm(), make_tracker("0903 123 456", slots=filled, requested="phone"))
+    assert slots["phone"] == "0903123456" and slots["unusable_answers"] is None
+
+
+def test_a_question_mid_form_is_not_counted(clean_db):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan"}
+    slots, messages = run(
+        ValidateBookingForm(),
+        make_tracker("do you have parking?", intent="ask_question", slots=filled, requested="phone"),
+    )
+    assert slots == {} and messages == []  # the form rejects: the question's rule answers it
+
+
+# --- the booking form: dates and times ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("sunday at 11am", "closed_day"),
+        ("1/1 at 10am", "holiday"),
+        ("today at 9am", "past"),
+        ("today at 11am", "too_soon"),
+        ("tomorrow at 3:15pm", "not_on_step"),
+        ("tomorrow at 7:30pm", "outside_hours"),
+        ("on 14 April 2027 at 3pm", "too_far"),
+        ("27 January 2028 at 10am", "too_far"),
+    ],
+)
+def test_impossible_times_are_refused_with_the_rule(clean_db, text, code):
+    tracker = make_tracker(text, slots={"service": "Swedish Massage"}, requested="when")
     slots, _ = run(ValidateBookingForm(), tracker)
-    assert slots["when"] is None
-    assert problem in slots["when_problem"]
-    # the question that follows offers the nearest free times as buttons
-    ask_tracker = make_tracker(said, slots={"service": "Swedish Massage", **slots}, requested="when")
-    _, messages = run(ActionAskWhen(), ask_tracker)
-    assert problem in texts(messages)
-    buttons = messages[0]["buttons"]
-    assert len(buttons) == 5  # the business's slots_offered; the week is empty, so all five are there
-    for button in buttons:
-        start = datetime.fromisoformat(json.loads(button["payload"].removeprefix("/inform"))["when"])
+    assert slots["when"] is None and slots["when_problem"] == code
+    # the question that follows says why and offers the nearest free times as buttons
+    _, messages = run(
+        ActionAskWhen(), make_tracker(text, slots={"service": "Swedish Massage", **slots}, requested="when")
+    )
+    assert names(messages)[0] == f"utter_refusal_{code}"
+    offer = messages[-1]
+    if code != "too_far":
+        assert len(offer["buttons"]) == 5  # the business's slots_offered; the week is empty
+    for start in slot_starts(offer):
         assert check_start(business(), "Swedish Massage", start, business().now()) is None
+
+
+def test_a_date_nlu_tags_as_two_entities_is_read_whole(clean_db):
+    tracker = make_tracker(
+        "book a pedicure on April 14 2027 at 3pm",
+        intent="book_appointment",
+        entities=[{"entity": "when", "value": "April 14"}, {"entity": "when", "value": "2027 at 3pm"}],
+        slots={"service": "Pedicure"},
+        requested="when",
+    )
+    slots, _ = run(ValidateBookingForm(), tracker)
+    assert slots["when"] is None and slots["when_problem"] == "too_far"
+    assert slots["when_wanted"] == at(14, 15, month=4, year=2027).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("31/02", "impossible_date"),
+        ("31/02 at 3pm", "impossible_date"),
+        ("February 30 at 2pm", "impossible_date"),
+        ("25:99", "impossible_time"),
+        ("2027", "year_only"),
+        ("in 2027 at 3pm", "year_only"),
+        ("tomorrow or friday at 3", "ambiguous"),
+    ],
+)
+def test_unusable_dates_name_the_problem_and_set_nothing(clean_db, text, problem):
+    slots, messages = run(ValidateBookingForm(), make_tracker(text, slots={"service": "Manicure"}, requested="when"))
+    assert slots.get("when") is None
+    assert names(messages)[0] == f"utter_when_{problem}"
+    rendered = said(messages)
+    assert "{" not in rendered, rendered  # every value of the reply was given
+
+
+def test_a_very_long_message_is_no_crash(clean_db):
+    slots, _ = run(ValidateBookingForm(), make_tracker("tomorrow at 3pm " + "x" * 5000, slots={"service": "Manicure"}))
+    assert slots["when"] == at(2, 15).isoformat()
 
 
 def test_taken_time_is_refused_and_alternatives_offered(clean_db):
     book("other", at(2, 15), staff="Mai")
     book("other2", at(2, 15), staff="Tuan")
-    tracker = make_tracker("tomorrow 3pm", set_now={"when": "tomorrow 3pm"}, slots={"service": "Swedish Massage"})
+    tracker = make_tracker("tomorrow 3pm", slots={"service": "Swedish Massage"}, requested="when")
     slots, _ = run(ValidateBookingForm(), tracker)
-    assert slots["when"] is None and "taken" in slots["when_problem"]
+    assert slots["when"] is None and slots["when_problem"] == "taken"
 
 
 def test_a_day_without_time_offers_that_days_free_slots(clean_db):
-    tracker = make_tracker("on friday", set_now={"when": "friday"}, slots={"service": "Manicure"}, requested="when")
+    tracker = make_tracker("on friday", slots={"service": "Manicure"}, requested="when")
     slots, _ = run(ValidateBookingForm(), tracker)
-    assert slots["when"] is None and slots["when_wanted"]
+    assert slots["when"] is None and slots["when_wanted"] and slots["discussed_when"] == "2026-12-04"
     _, messages = run(
         ActionAskWhen(), make_tracker("on friday", slots={"service": "Manicure", **slots}, requested="when")
     )
-    buttons = messages[0]["buttons"]
-    assert len(buttons) == 5
-    assert all("2026-12-04T" in b["payload"] for b in buttons)
+    assert names(messages) == ["utter_offer_in_window"]
+    assert all(start.date() == at(4, 0).date() for start in slot_starts(messages[0]))
+    assert len(messages[0]["buttons"]) == 5
 
 
-def test_time_only_correction_keeps_the_chosen_day(clean_db):
-    tracker = make_tracker(
-        "actually make it 4pm",
-        entities=[{"entity": "when", "value": "4pm"}],
-        set_now={"when": "4pm"},
-        slots={"service": "Swedish Massage", "last_date": "2026-12-04"},
-        requested="booking_confirmed",
-    )
-    slots, _ = run(ValidateBookingForm(), tracker)
+@pytest.mark.parametrize("requested", ["when", "person_name", "phone", "booking_confirmed"])
+@pytest.mark.parametrize("text", ["actually 4pm", "make it 4pm instead", "no wait, 4pm", "the 4pm one"])
+def test_a_time_alone_lands_on_the_day_under_discussion_at_every_prompt(clean_db, requested, text):
+    filled = {"service": "Swedish Massage", "when": at(4, 11).isoformat(), "discussed_when": at(4, 11).isoformat()}
+    if requested in ("phone", "booking_confirmed"):
+        filled["person_name"] = "Lan"
+    if requested == "booking_confirmed":
+        filled["phone"] = "0903123456"
+    intent = "deny" if text.startswith("no") else "inform"
+    slots, messages = run(ValidateBookingForm(), make_tracker(text, intent=intent, slots=filled, requested=requested))
     assert slots["when"] == at(4, 16).isoformat()
+    assert not [n for n in names(messages) if n and n.startswith(("utter_phone_", "utter_name_"))]
+
+
+def test_half_past_then_is_half_past_the_hour_under_discussion(clean_db):
+    filled = {"service": "Swedish Massage", "discussed_when": at(4, 14).isoformat()}
+    slots, _ = run(ValidateBookingForm(), make_tracker("half past then", slots=filled, requested="when"))
+    assert slots["when"] == at(4, 14, 30).isoformat()
+
+
+def test_a_relative_time_is_not_moved_to_the_day_under_discussion(clean_db):
+    filled = {"service": "Swedish Massage", "discussed_when": "2026-12-04"}
+    slots, _ = run(ValidateBookingForm(), make_tracker("in 3 hours", slots=filled, requested="when"))
+    assert slots["when"] == at(1, 13).isoformat()
 
 
 def test_summary_then_yes_books_and_reports_the_reference(clean_db):
@@ -184,10 +315,14 @@ def test_summary_then_yes_books_and_reports_the_reference(clean_db):
         "phone": "0903123456", "staff": None,
     }  # fmt: skip
     _, messages = run(ActionAskBookingConfirmed(), make_tracker(slots=filled, requested="booking_confirmed"))
-    summary = texts(messages)
+    assert names(messages) == ["utter_booking_summary"]
+    summary = said(messages)
     for part in ("Classic Facial", "Linh", "Thursday 3 December at 11:00", "60 min", "$40", "Lan Nguyen"):
         assert part in summary
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
+    _, messages = run(
+        ActionAskBookingConfirmed(), make_tracker(slots={**filled, "language": "vi"}, requested="booking_confirmed")
+    )
+    assert "Thứ Năm 3/12 lúc 11:00" in said(messages, "vi")
 
     tracker = make_tracker(
         "yes", intent="affirm", slots=filled, set_now={"booking_confirmed": True}, requested="booking_confirmed"
@@ -200,7 +335,7 @@ def test_summary_then_yes_books_and_reports_the_reference(clean_db):
     assert db.find_customer("tester").name == "Lan Nguyen"
 
     slots, messages = run(ActionBookingDone(), make_tracker(slots={**filled, **slots}, loop=None))
-    assert reference in texts(messages)
+    assert names(messages) == ["utter_booked"] and messages[0]["reference"] == reference
     assert slots["service"] is None and slots["when"] is None
 
 
@@ -212,13 +347,13 @@ def test_no_to_the_summary_asks_what_to_change_then_stops(clean_db):
     slots, _ = run(ValidateBookingForm(), tracker)
     assert slots["booking_confirmed"] is None and slots["change_requested"] is True
     _, messages = run(ActionAskBookingConfirmed(), make_tracker(slots={**filled, **slots}))
-    assert "What would you like to change" in texts(messages)
+    assert names(messages) == ["utter_ask_what_to_change"]
     again = make_tracker(
         "no", intent="deny", slots={**filled, "change_requested": True}, set_now={"booking_confirmed": False},
         requested="booking_confirmed",
     )  # fmt: skip
     slots, messages = run(ValidateBookingForm(), again)
-    assert slots["requested_slot"] is None and "nothing was booked" in texts(messages)
+    assert slots["requested_slot"] is None and names(messages) == ["utter_booking_stopped"]
     assert db.list_bookings() == []
 
 
@@ -235,22 +370,47 @@ def test_customer_limit_is_explained(clean_db):
     tracker = make_tracker("yes", intent="affirm", slots=filled, set_now={"booking_confirmed": True}, sender="busy")
     slots, messages = run(ValidateBookingForm(), tracker)
     assert slots["requested_slot"] is None
-    assert "3 upcoming" in texts(messages)
+    assert names(messages) == ["utter_customer_limit"] and messages[0]["count"] == 3
 
 
-def test_database_down_gives_an_apology_with_the_phone_number(clean_db, monkeypatch):
+def _action_call(name: str, tracker: Tracker) -> dict[str, Any]:
+    state = tracker.current_state()
+    return {
+        "next_action": name,
+        "sender_id": tracker.sender_id,
+        "tracker": state,
+        "domain": DOMAIN,
+        "version": "3.6.21",
+    }
+
+
+def test_database_down_anywhere_gives_the_apology_and_leaves_the_form(clean_db, monkeypatch):
     monkeypatch.setattr(db, "_url", "postgresql://nobody@127.0.0.1:1/none")
     monkeypatch.setattr(db, "_pool", None)
+    executor = OffLoopExecutor(threads=1)
+    executor.register_package("actions")
     filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan", "phone": "0903123456"}
-    tracker = make_tracker("yes", intent="affirm", slots=filled, set_now={"booking_confirmed": True})
-    slots, messages = run(ValidateBookingForm(), tracker)
-    assert "+84 28 3822 0000" in texts(messages)
-    assert slots.get("made_reference") is None
-    _, messages = run(ActionListBookings(), make_tracker("my bookings", intent="list_bookings", loop=None))
-    assert "can't reach our booking system" in texts(messages)
+    # the form's first step: the returning-customer look-up
+    for name, tracker in [
+        ("validate_booking_form", make_tracker("book a manicure", intent="book_appointment", requested=None)),
+        (
+            "validate_booking_form",
+            make_tracker("yes", intent="affirm", slots=filled, set_now={"booking_confirmed": True}),
+        ),
+        ("action_list_bookings", make_tracker("my bookings", intent="list_bookings", loop=None)),
+    ]:
+        result = asyncio.run(executor.run_guarded(_action_call(name, tracker))).model_dump()
+        assert [r.get("response") for r in result["responses"]] == ["utter_database_down"]
+        events = result["events"]
+        if tracker.active_loop_name:
+            assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+        assert not any(e.get("name") == "made_reference" for e in events)
+    monkeypatch.undo()
+    db.reset_pool()
+    assert db.list_bookings() == []
 
 
-# --- cancel, reschedule, list ------------------------------------------------------------
+# --- cancel, reschedule, list: only the owner ---------------------------------------------------------------
 
 
 def test_only_upcoming_booking_is_picked_and_late_cancellation_fee_stated(clean_db):
@@ -260,108 +420,211 @@ def test_only_upcoming_booking_is_picked_and_late_cancellation_fee_stated(clean_
     )
     assert slots["booking_ref"] == made.reference
     _, messages = run(ActionAskCancelConfirmed(), make_tracker(slots=slots, sender="me", loop="cancel_form"))
-    assert "$22.50" in texts(messages) and "50%" in texts(messages)
+    assert names(messages) == ["utter_ask_cancel_confirmed_fee"]
+    assert "$22.50" in said(messages) and "50%" in said(messages)
     tracker = make_tracker(
         "yes", intent="affirm", slots=slots, set_now={"cancel_confirmed": True}, sender="me", loop="cancel_form"
     )
     _, messages = run(ValidateCancelForm(), tracker)
-    assert "cancelled" in texts(messages)
+    assert names(messages) == ["utter_cancelled_with_fee"]
     assert db.get_booking(made.reference).status == "cancelled"
 
 
-def test_unknown_reference_is_said_so(clean_db):
-    tracker = make_tracker(
-        "LS-ABCDEF", set_now={"booking_ref": "LS-ABCDEF"}, loop="cancel_form", requested="booking_ref"
+@pytest.mark.parametrize("form", [ValidateCancelForm, ValidateRescheduleForm])
+def test_another_sender_quoting_a_reference_sees_nothing_and_must_prove_ownership(clean_db, form):
+    made = book("owner", at(9, 15), service="Classic Facial", staff="Linh")
+    loop = "cancel_form" if form is ValidateCancelForm else "reschedule_form"
+    stranger = make_tracker(
+        f"cancel booking {made.reference}", intent="cancel_booking",
+        entities=[{"entity": "booking_ref", "value": made.reference}],
+        set_now={"booking_ref": made.reference}, loop=loop, requested="booking_ref", sender="stranger",
+    )  # fmt: skip
+    slots, messages = run(form(), stranger)
+    assert messages == [] and slots["booking_ref"] == made.reference and "owner_verified" not in slots
+    # not found reads the same as not yours: the form asks for the phone digits either way
+    unknown = make_tracker("LS-ABCDEF", set_now={"booking_ref": "LS-ABCDEF"}, loop=loop, requested="booking_ref")
+    unknown_slots, unknown_messages = run(form(), unknown)
+    assert unknown_messages == messages and unknown_slots["booking_ref"] == "LS-ABCDEF"
+    required = asyncio.run(form().required_slots(DOMAIN["forms"][loop]["required_slots"], None, stranger, DOMAIN))
+    assert required[:2] == ["booking_ref", "owner_digits"]
+    # the confirm question shows nothing of someone else's booking
+    _, shown = run(ActionAskCancelConfirmed(), make_tracker(slots=slots, sender="stranger", loop="cancel_form"))
+    assert shown == []
+    # a forged confirmation does nothing
+    forged = make_tracker(
+        "/affirm", intent="affirm", slots={"booking_ref": made.reference}, set_now={"cancel_confirmed": True},
+        loop="cancel_form", sender="stranger",
+    )  # fmt: skip
+    run(ValidateCancelForm(), forged)
+    assert db.get_booking(made.reference).status == "confirmed"
+
+
+def test_the_phone_digits_prove_ownership_three_wrong_tries_hand_over(clean_db):
+    made = book("owner", at(9, 15))
+    base = {"booking_ref": made.reference}
+    right = make_tracker("3456", slots=base, loop="cancel_form", requested="owner_digits", sender="other-chat")
+    slots, _ = run(ValidateCancelForm(), right)
+    assert slots["owner_verified"] == made.reference and slots["booking_ref"] == made.reference
+    _, messages = run(
+        ActionAskCancelConfirmed(), make_tracker(slots={**base, **slots}, sender="other-chat", loop="cancel_form")
     )
+    assert names(messages) == ["utter_ask_cancel_confirmed_free"]
+
+    current: dict[str, Any] = dict(base)
+    for _attempt in range(3):
+        wrong = make_tracker("1111", slots=current, loop="cancel_form", requested="owner_digits", sender="guesser")
+        slots, messages = run(ValidateCancelForm(), wrong)
+        current.update(slots)
+        assert "utter_owner_digits_wrong" in names(messages)
+    assert names(messages)[-1] == "utter_give_up" and slots["requested_slot"] is None
+    assert db.get_booking(made.reference).status == "confirmed"
+
+
+def test_unknown_reference_format_is_said_so(clean_db):
+    tracker = make_tracker("LS-12", set_now={"booking_ref": "LS-12"}, loop="cancel_form", requested="booking_ref")
     slots, messages = run(ValidateCancelForm(), tracker)
-    assert slots["booking_ref"] is None and "couldn't find" in texts(messages)
+    assert slots["booking_ref"] is None and names(messages) == ["utter_not_a_reference"]
 
 
 def test_reschedule_within_twelve_hours_is_refused(clean_db):
-    made = book("soon", at(1, 20 - 1))  # today 19:00, 9 h ahead
+    made = book("soon", at(1, 19))  # today 19:00, 9 h ahead
     tracker = make_tracker(
         made.reference, set_now={"booking_ref": made.reference}, loop="reschedule_form", sender="soon"
     )
     slots, messages = run(ValidateRescheduleForm(), tracker)
     assert slots["booking_ref"] is None and slots["requested_slot"] is None
-    assert "12 hours" in texts(messages)
+    assert names(messages) == ["utter_booking_too_late_to_move_fee"] and "12 hours" in said(messages)
 
 
-def test_reschedule_to_a_free_time(clean_db):
+def test_reschedule_to_a_free_time_on_the_bookings_day(clean_db):
     made = book("mover", at(3, 10))
+    picked = make_tracker(
+        made.reference, set_now={"booking_ref": made.reference}, loop="reschedule_form", sender="mover"
+    )
+    slots, _ = run(ValidateRescheduleForm(), picked)
+    assert slots["discussed_when"] == "2026-12-03"
     tracker = make_tracker(
-        "friday 2pm", set_now={"when": "friday 2pm"}, slots={"booking_ref": made.reference},
-        loop="reschedule_form", sender="mover",
-    )  # fmt: skip
+        "2pm", slots={"booking_ref": made.reference, **slots}, loop="reschedule_form", sender="mover", requested="when"
+    )
     slots, _ = run(ValidateRescheduleForm(), tracker)
-    assert slots["when"] == at(4, 14).isoformat()
+    assert slots["when"] == at(3, 14).isoformat()  # a time alone: the booking's day
     confirm = make_tracker(
         "yes", intent="affirm", slots={"booking_ref": made.reference, **slots},
         set_now={"reschedule_confirmed": True}, loop="reschedule_form", sender="mover",
     )  # fmt: skip
     _, messages = run(ValidateRescheduleForm(), confirm)
-    assert "Friday 4 December at 14:00" in texts(messages)
-    assert db.get_booking(made.reference).starts_at == at(4, 14)
+    assert names(messages) == ["utter_rescheduled"] and "Thursday 3 December at 14:00" in said(messages)
+    assert db.get_booking(made.reference).starts_at == at(3, 14)
 
 
 def test_list_bookings(clean_db):
     _, messages = run(
         ActionListBookings(), make_tracker("my bookings", intent="list_bookings", loop=None, sender="lister")
     )
-    assert "no upcoming bookings" in texts(messages)
+    assert names(messages) == ["utter_no_bookings"]
     made = book("lister", at(3, 10))
+    book("someone-else", at(3, 10), staff="Tuan")
     _, messages = run(
         ActionListBookings(), make_tracker("my bookings", intent="list_bookings", loop=None, sender="lister")
     )
-    assert made.reference in texts(messages) and "Thursday 3 December at 10:00" in texts(messages)
+    assert messages[0]["count"] == 1
+    assert made.reference in said(messages) and "Thursday 3 December at 10:00" in said(messages)
+    assert "Thứ Năm 3/12 lúc 10:00" in said(messages, "vi") or "Thursday" in messages[0]["lines"]
 
 
-# --- availability and answers --------------------------------------------------------------
+# --- availability and answers ---------------------------------------------------------------------------
 
 
-def test_availability_offers_up_to_five_bookable_slots(clean_db):
+def test_availability_offers_up_to_five_bookable_slots_and_holds_the_day(clean_db):
     tracker = make_tracker(
         "anything saturday afternoon for nails?", intent="check_availability",
-        entities=[{"entity": "service", "value": "Manicure"}, {"entity": "when", "value": "saturday afternoon"}],
-        slots={"service": "Manicure", "when": "saturday afternoon"}, loop=None,
+        entities=[{"entity": "service", "value": "Manicure"}], loop=None,
     )  # fmt: skip
-    _, messages = run(ActionCheckAvailability(), tracker)
+    slots, messages = run(ActionCheckAvailability(), tracker)
     buttons = messages[0]["buttons"]
-    assert len(buttons) == 5
+    assert len(buttons) == 5 and slots["discussed_when"] == "2026-12-05"
     for button in buttons:
         assert button["payload"].startswith('/book_appointment{"when": "2026-12-05T1')
         assert '"service": "Manicure"' in button["payload"]
+    # "the 3pm one" next: that day, not today
+    pick = make_tracker("the 3pm one", slots={**slots, "service": "Manicure"}, loop=None)
+    slots, messages = run(ActionCheckAvailability(), pick)
+    assert names(messages) == ["utter_time_free"] and slots["when"] == at(5, 15).isoformat()
+
+
+def test_no_wait_another_time_after_an_offer_checks_that_time_on_that_day(clean_db):
+    offered = {
+        "service": "Manicure",
+        "offer": "book",
+        "when": at(4, 11).isoformat(),
+        "discussed_when": at(4, 11).isoformat(),
+    }
+    slots, messages = run(ActionNo(), _after("action_check_availability", offered, "no wait, 5pm", "deny"))
+    assert names(messages) == ["utter_time_free"] and slots["when"] == at(4, 17).isoformat()
 
 
 def test_availability_without_service_asks_which(clean_db):
     tracker = make_tracker("are you free tomorrow", intent="check_availability", loop=None)
     _, messages = run(ActionCheckAvailability(), tracker)
-    assert "Which treatment" in texts(messages) and len(messages[0]["buttons"]) == 7
+    assert names(messages) == ["utter_ask_service_to_check"] and len(messages[0]["buttons"]) == 7
+
+
+def test_an_email_is_noted(clean_db):
+    tracker = make_tracker("my email is minh.pham77@example.com", loop=None, sender="mailer")
+    slots, _ = run(ActionReadMessage(), tracker)
+    assert slots["email"] == "minh.pham77@example.com"
+    assert db.find_customer("mailer").email == "minh.pham77@example.com"
+    _, messages = run(ActionCheckAvailability(), tracker)
+    assert names(messages) == ["utter_email_noted"]
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "language"),
+    [("Tôi muốn đặt lịch massage", None, "vi"), ("mai 3h chieu dc ko", "en", "vi"), ("ok", "vi", "vi"),
+     ("I'd like a facial", "vi", "en"), ("0903 123 456", "vi", "vi"), ("hello", None, "en")],
+)  # fmt: skip
+def test_the_language_follows_the_customer_and_short_replies_keep_it(clean_db, text, previous, language):
+    slots, _ = run(ActionReadMessage(), make_tracker(text, slots={"language": previous}, loop=None))
+    assert slots.get("language", previous) == language
 
 
 def test_price_comes_from_the_business_file(clean_db):
     tracker = make_tracker(
-        "how much are hot stones",
-        intent="ask_price",
-        entities=[{"entity": "service", "value": "Hot Stone Massage"}],
+        "how much are hot stones", intent="ask_price", entities=[{"entity": "service", "value": "Hot Stone Massage"}],
         loop=None,
-    )
+    )  # fmt: skip
     _, messages = run(ActionAnswerPrice(), tracker)
-    assert "$70" in texts(messages) and "90 minutes" in texts(messages)
+    assert "$70" in said(messages) and "90 minutes" in said(messages) and "90 phút" in said(messages, "vi")
 
 
-def test_hours_for_a_named_day(clean_db):
-    tracker = make_tracker("are you open on sunday", intent="ask_opening_hours", loop=None)
-    _, messages = run(ActionAnswerHours(), tracker)
-    assert "closed" in texts(messages) and "Sunday 6 December" in texts(messages)
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [("do you do eyelash extensions?", "eyelash extensions"), ("do you offer waxing", "waxing"),
+     ("co lam noi mi ko", "noi mi")],
+)  # fmt: skip
+def test_a_service_not_offered_gets_a_no_and_what_is_offered(clean_db, text, asked):
+    _, messages = run(ActionAnswerServices(), make_tracker(text, intent="ask_services", loop=None))
+    assert names(messages) == ["utter_not_offered"] and messages[0]["asked"] == asked
+    assert "Swedish Massage" in said(messages)
+
+
+def test_hours_for_a_named_day_and_tet_in_later_years(clean_db):
+    _, messages = run(
+        ActionAnswerHours(), make_tracker("are you open on sunday", intent="ask_opening_hours", loop=None)
+    )
+    assert names(messages) == ["utter_closed_day"] and messages[0]["day"] == "Sunday 6 December"
+    _, messages = run(ActionAnswerHours(), make_tracker("open on 26/1/2028?", intent="ask_opening_hours", loop=None))
+    assert names(messages) == ["utter_closed_holiday"]
+    _, messages = run(ActionAnswerHours(), make_tracker("opening hours?", intent="ask_opening_hours", loop=None))
+    assert "Tet holiday" in said(messages) and "Monday - Friday: 09:00 - 20:00" in said(messages)
 
 
 def test_handoff_gives_contact_details(clean_db):
     _, messages = run(ActionHandoff(), make_tracker("talk to a human", intent="request_human", loop=None))
-    assert "+84 28 3822 0000" in texts(messages) and "hello@lotusspa.example" in texts(messages)
+    assert "+84 28 3822 0000" in said(messages) and "hello@lotusspa.example" in said(messages, "vi")
 
 
-# --- a plain yes or no outside the forms ----------------------------------------------------
+# --- a plain yes or no outside the forms ---------------------------------------------------------------------
 
 
 def _after(action_name: str, slots: dict[str, Any], text: str, intent: str) -> Tracker:
@@ -377,10 +640,9 @@ def _after(action_name: str, slots: dict[str, Any], text: str, intent: str) -> T
 
 def test_yes_after_an_offer_starts_the_booking_of_that_slot(clean_db):
     tracker = make_tracker("is 3pm tomorrow free for a massage", intent="check_availability", loop=None)
-    tracker.slots.update(service="Swedish Massage", when="tomorrow at 3pm")
     slots, messages = run(ActionCheckAvailability(), tracker)
-    assert "Shall I book it" in texts(messages)
-    assert slots == {"when": at(2, 15).isoformat(), "service": "Swedish Massage", "offer": "book"}
+    assert names(messages) == ["utter_time_free"]
+    assert slots["when"] == at(2, 15).isoformat() and slots["service"] == "Swedish Massage" and slots["offer"] == "book"
 
     dispatcher = CollectingDispatcher()
     events = asyncio.run(
@@ -395,6 +657,39 @@ def test_yes_without_an_offer_asks_what_they_would_like(clean_db):
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionYes().run(dispatcher, stale, DOMAIN))
     assert not any(e.get("event") == "followup" for e in events)
-    assert "What can I do for you" in texts(dispatcher.messages)
+    assert names(dispatcher.messages) == ["utter_what_can_i_do"]
     _, messages = run(ActionNo(), _after("action_answer_price", {"offer": "book"}, "no", "deny"))
-    assert "anything else" in texts(messages)
+    assert names(messages) == ["utter_anything_else"]
+
+
+# --- the words: every response is in both languages ----------------------------------------------------------
+
+
+def test_every_response_has_an_english_and_a_vietnamese_variation():
+    for name, variations in DOMAIN["responses"].items():
+        languages = {
+            next((c["value"] for c in v.get("condition", []) if c["name"] == "language"), "en") for v in variations
+        }
+        assert languages == {"en", "vi"}, name
+        for variation in variations:
+            for button in variation.get("buttons", []):
+                assert len(button["title"]) <= 20, (name, button["title"])
+
+
+def test_every_response_an_action_names_exists():
+    import re
+
+    used = set()
+    for path in (ROOT / "actions").glob("*.py"):
+        used |= set(re.findall(r'"(utter_[a-z_]+)"', path.read_text()))
+    families = {
+        "utter_refusal_": ["past", "not_on_step", "too_soon", "too_far", "holiday", "closed_day", "outside_hours",
+                           "taken", "staff_off"],
+        "utter_when_": ["impossible_date", "impossible_time", "year_only", "ambiguous"],
+        "utter_phone_": ["letters", "too_short", "too_long", "not_a_number"],
+        "utter_explain_": ["service", "when", "person_name", "phone", "booking_ref", "owner_digits"],
+        "utter_booking_": ["cancelled", "completed", "no_show", "started", "too_late_to_move"],
+    }  # fmt: skip
+    for prefix, codes in families.items():
+        used |= {prefix + code for code in codes}
+    assert sorted(u for u in used if u not in DOMAIN["responses"]) == []

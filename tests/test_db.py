@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ import pytest
 
 from core import bookings, db
 from core.business import business
+from core.settings import settings
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -133,8 +135,9 @@ def test_cancel_and_reschedule_keep_history_and_free_the_slot(clean_db):
     assert [h["action"] for h in history] == ["created", "rescheduled", "cancelled"]
     assert history[-1]["actor"] == "staff:dashboard"
     assert history[1]["details"]["from"].startswith("2026-12-03T")
-    with pytest.raises(ValueError, match="already cancelled"):
+    with pytest.raises(bookings.Refused) as refused:
         bookings.cancel(made.reference, actor="customer:y")
+    assert refused.value.code == "not_confirmed" and refused.value.values["status"] == "cancelled"
 
 
 def test_late_cancellation_costs_half(clean_db):
@@ -151,11 +154,87 @@ def test_bookings_and_history_are_never_deleted(clean_db):
 
 
 def test_rules_are_checked_before_writing(clean_db):
-    with pytest.raises(ValueError, match="closed"):
+    with pytest.raises(bookings.Refused) as refused:
         book("sun", at(6, 11))
-    with pytest.raises(ValueError, match="notice"):
+    assert refused.value.code == "closed_day"
+    with pytest.raises(bookings.Refused) as refused:
         book("soon", at(1, 11))
+    assert refused.value.code == "too_soon"
     assert db.list_bookings() == []
+
+
+def _hold_row_then(reference: str, change, started: threading.Event, release: threading.Event) -> None:
+    """Another writer (staff, say): lock the booking's row, wait, apply `change`, commit."""
+    with db.transaction() as cur:
+        cur.execute("SELECT id FROM bookings WHERE reference = %s FOR UPDATE", (reference,))
+        started.set()
+        release.wait(10)
+        change(cur)
+
+
+def test_staff_cancel_racing_a_customer_move_leaves_the_booking_cancelled(clean_db):
+    made = book("mover", at(4, 11))
+    started, release = threading.Event(), threading.Event()
+
+    def cancel(cur) -> None:
+        cur.execute("UPDATE bookings SET status = 'cancelled' WHERE reference = %s", (made.reference,))
+
+    staff = threading.Thread(target=_hold_row_then, args=(made.reference, cancel, started, release))
+    staff.start()
+    started.wait(10)
+    outcome: dict[str, Exception] = {}
+
+    def move() -> None:
+        try:
+            bookings.reschedule(made.reference, at(4, 15), actor="customer:mover")
+        except Exception as err:  # noqa: BLE001 - the outcome is what the test checks
+            outcome["error"] = err
+
+    customer = threading.Thread(target=move)
+    customer.start()  # checked the status before the lock: confirmed; now it waits for the row
+    time.sleep(0.5)
+    release.set()
+    staff.join(10)
+    customer.join(10)
+    assert isinstance(outcome.get("error"), bookings.Refused) and outcome["error"].code == "not_confirmed"
+    stored = db.get_booking(made.reference)
+    assert stored.status == "cancelled" and stored.starts_at == at(4, 11)
+
+
+def test_the_cancellation_fee_is_read_from_the_locked_row(clean_db):
+    made = book("late", at(5, 10))  # days ahead: free to cancel, until staff move it to tomorrow morning
+    started, release = threading.Event(), threading.Event()
+
+    def move_closer(cur) -> None:
+        cur.execute(
+            "UPDATE bookings SET starts_at = %s, ends_at = %s WHERE reference = %s",
+            (at(2, 9), at(2, 10), made.reference),
+        )
+
+    staff = threading.Thread(target=_hold_row_then, args=(made.reference, move_closer, started, release))
+    staff.start()
+    started.wait(10)
+    result: dict[str, db.Booking] = {}
+    customer = threading.Thread(target=lambda: result.update(b=bookings.cancel(made.reference, actor="customer:late")))
+    customer.start()
+    time.sleep(0.5)
+    release.set()
+    staff.join(10)
+    customer.join(10)
+    assert result["b"].status == "cancelled" and result["b"].cancellation_fee == Decimal("22.50")
+
+
+def test_a_hung_statement_times_out_instead_of_freezing(clean_db, monkeypatch):
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "300")
+    settings.cache_clear()
+    db.reset_pool()
+    try:
+        with pytest.raises(db.DatabaseUnavailable, match="statement timeout"), db.transaction() as cur:
+            cur.execute("SELECT pg_sleep(30)")  # cut after 300 ms
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+        db.reset_pool()
 
 
 def test_unreachable_database_is_a_clear_error(monkeypatch, database):

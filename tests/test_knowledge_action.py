@@ -7,11 +7,11 @@ import shutil
 import pytest
 
 from actions import knowledge as knowledge_action
-from actions.knowledge import ActionAnswerQuestion
+from actions.knowledge import ActionAnswerQuestion, ActionOutOfScope
 from rag import knowledge as rag_knowledge
 from rag.config import rag_settings
 from rag.knowledge import Knowledge
-from tests.test_actions import make_tracker, run, texts
+from tests.test_actions import make_tracker, names, run, texts
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_an_unclear_message_is_answered_when_the_documents_know(index):
 
 
 def test_a_button_payload_or_empty_text_is_not_looked_up(index, monkeypatch):
-    monkeypatch.setattr(knowledge_action, "look_up", lambda question: pytest.fail("looked up"))
+    monkeypatch.setattr(knowledge_action, "look_up", lambda question, min_score=None: pytest.fail("looked up"))
     assert "+84 28 3822 0000" in ask("/ask_question")
     assert "+84 28 3822 0000" in ask("   ")
 
@@ -70,3 +70,35 @@ def test_a_broken_index_still_gets_a_reply(tmp_path, monkeypatch):
     shutil.rmtree(documents)  # the index can neither load nor be built
     reply = ask("is there parking?")
     assert "don't know" in reply and "+84 28 3822 0000" in reply
+
+
+@pytest.mark.parametrize(
+    "text", ["are the towels fresh for each client?", "is wifi free for guests?", "until when can I cancel for free?"]
+)
+def test_a_real_question_nlu_called_out_of_scope_is_answered(index, text):
+    _, messages = run(ActionOutOfScope(), make_tracker(text, intent="out_of_scope", loop=None))
+    assert names(messages) == ["utter_knowledge_answer"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the weather in hanoi tomorrow?",
+        "cancel my table booking at the steakhouse",
+        "transfer 2 million to my mom",
+    ],
+)
+def test_an_unrelated_request_is_declined_with_the_way_to_the_team(index, text):
+    _, messages = run(ActionOutOfScope(), make_tracker(text, intent="out_of_scope", loop=None))
+    assert names(messages) == ["utter_out_of_scope"] and "+84 28 3822 0000" in texts(messages)
+
+
+def test_an_out_of_domain_set_never_gets_a_document_answer(index):
+    from scripts import nlu_eval
+
+    answered = []
+    for text in nlu_eval.load_out_of_domain():
+        _, messages = run(ActionOutOfScope(), make_tracker(text, intent="out_of_scope", loop=None))
+        if names(messages) == ["utter_knowledge_answer"]:
+            answered.append(text)
+    assert len(answered) <= len(nlu_eval.load_out_of_domain()) * 0.01, answered

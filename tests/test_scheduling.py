@@ -44,7 +44,7 @@ def test_check_start(service, start, code):
     rejection = scheduling.check_start(business(), service, start, NOW)
     assert (rejection.code if rejection else None) == code
     if rejection:
-        assert rejection.reason
+        assert rejection.values["start"] == start
 
 
 def test_staff_days_and_skills():

@@ -1,4 +1,4 @@
-"""The date/time layer against pinned clocks (interpretations: see actions/timeparse.py)."""
+"""The date/time layer against pinned clocks (interpretations: see core/timeparse.py)."""
 
 from __future__ import annotations
 
@@ -225,7 +225,6 @@ TUESDAY_CASES = [
     ("2 people", None),
     ("for 2h", None),
     ("31/4", None),
-    ("ng\u00e0y mai", None),
     ("\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8", None),
     ("x" * 5000, None),
 ]
@@ -234,6 +233,89 @@ TUESDAY_CASES = [
 @pytest.mark.parametrize(("text", "expected"), TUESDAY_CASES)
 def test_resolve_on_a_tuesday_morning(text: str, expected: Summary | None) -> None:
     assert summary(resolve_when(text, TUESDAY, **HOURS)) == expected
+
+
+# Vietnamese, with and without diacritics, in Messenger shorthand; now = Tuesday 1 December 2026, 10:00
+VIETNAMESE_CASES = [
+    ("hôm nay", day("2026-12-01")),
+    ("hom nay", day("2026-12-01")),
+    ("ngày mai", day("2026-12-02")),
+    ("ngay mai", day("2026-12-02")),
+    ("mai", day("2026-12-02")),
+    ("mốt", day("2026-12-03")),
+    ("ngày kia", day("2026-12-03")),
+    ("ngay kia", day("2026-12-03")),
+    ("thứ 2", day("2026-12-07")),
+    ("thu 2", day("2026-12-07")),
+    ("t2", day("2026-12-07")),
+    ("thứ ba", day("2026-12-01")),
+    ("thứ 4", day("2026-12-02")),
+    ("t5", day("2026-12-03")),
+    ("thứ sáu", day("2026-12-04")),
+    ("thu 6", day("2026-12-04")),
+    ("thứ 7", day("2026-12-05")),
+    ("t7", day("2026-12-05")),
+    ("chủ nhật", day("2026-12-06")),
+    ("chu nhat", day("2026-12-06")),
+    ("cn", day("2026-12-06")),
+    ("tuần sau", window("2026-12-07 00:00", "2026-12-14 00:00", has_time=False)),
+    ("tuan sau", window("2026-12-07 00:00", "2026-12-14 00:00", has_time=False)),
+    ("cuối tuần", window("2026-12-05 00:00", "2026-12-07 00:00", has_time=False)),
+    ("cuoi tuan sau", window("2026-12-12 00:00", "2026-12-14 00:00", has_time=False)),
+    ("sáng mai", window("2026-12-02 09:00", "2026-12-02 12:00")),
+    ("sang mai", window("2026-12-02 09:00", "2026-12-02 12:00")),
+    ("trưa mai", exact("2026-12-02 12:00")),
+    ("chiều mai", window("2026-12-02 12:00", "2026-12-02 17:00")),
+    ("chieu mai", window("2026-12-02 12:00", "2026-12-02 17:00")),
+    ("tối nay", window("2026-12-01 17:00", "2026-12-01 20:00")),
+    ("toi nay", window("2026-12-01 17:00", "2026-12-01 20:00")),
+    ("chiều nay", window("2026-12-01 12:00", "2026-12-01 17:00")),
+    ("chiều thứ 3", window("2026-12-01 12:00", "2026-12-01 17:00")),
+    ("sáng thứ 7", window("2026-12-05 09:00", "2026-12-05 12:00")),
+    ("sang t7", window("2026-12-05 09:00", "2026-12-05 12:00")),
+    ("3 giờ chiều", exact("2026-12-01 15:00", has_date=False)),
+    ("3 gio chieu", exact("2026-12-01 15:00", has_date=False)),
+    ("3h chiều", exact("2026-12-01 15:00", has_date=False)),
+    ("3h chieu", exact("2026-12-01 15:00", has_date=False)),
+    ("15h", exact("2026-12-01 15:00", has_date=False)),
+    ("15h30", exact("2026-12-01 15:30", has_date=False)),
+    ("3 rưỡi", exact("2026-12-01 15:30", has_date=False)),
+    ("3h rưỡi chiều", exact("2026-12-01 15:30", has_date=False)),
+    ("10/12", day("2026-12-10")),
+    ("ngày 10/12", day("2026-12-10")),
+    ("ngày 10 tháng 12", day("2026-12-10")),
+    ("ngay 10 thang 12", day("2026-12-10")),
+    ("ngày 15/12 lúc 14h", exact("2026-12-15 14:00")),
+    ("sáng mai 9 giờ", exact("2026-12-02 09:00")),
+    ("9h sáng mai", exact("2026-12-02 09:00")),
+    ("mai 3h chieu dc ko", exact("2026-12-02 15:00")),
+    ("3h chiều mai nha", exact("2026-12-02 15:00")),
+    ("8 giờ tối thứ 6", exact("2026-12-04 20:00")),
+    ("thứ 7 tuần sau lúc 10h sáng", exact("2026-12-12 10:00")),
+    ("thu 7 tuan sau luc 10h sang", exact("2026-12-12 10:00")),
+    ("t3 tuan sau 2h chieu", exact("2026-12-08 14:00")),
+    ("chieu nay 4h", exact("2026-12-01 16:00")),
+    ("11h trưa mai", exact("2026-12-02 11:00")),
+    ("dat lich t6 2h chieu", exact("2026-12-04 14:00")),
+    ("đặt với chị Mai mai lúc 3h", exact("2026-12-02 15:00")),
+    ("toi muon dat lich luc 5h chieu mai", exact("2026-12-02 17:00")),
+    ("3h15 chiều mai", exact("2026-12-02 15:15")),
+    ("ngày 20", day("2026-12-20")),
+    ("sau 5h chiều mai", window("2026-12-02 17:00", "2026-12-02 20:00")),
+    ("tôi muốn đặt lịch", None),
+    ("toi muon dat lich", None),
+    ("đổi sang 4h chiều", exact("2026-12-01 16:00", has_date=False)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VIETNAMESE_CASES)
+def test_vietnamese_on_a_tuesday_morning(text: str, expected: Summary | None) -> None:
+    assert summary(find_when(text, TUESDAY, **HOURS)) == expected
+
+
+def test_mai_the_therapist_is_not_tomorrow() -> None:
+    found = find_when("cho em đặt với chị Mai thứ 6 lúc 3h chiều", TUESDAY, **HOURS)
+    assert summary(found) == exact("2026-12-04 15:00")
 
 
 # now = Saturday 26 December 2026, 16:30: the year rolls over, "tomorrow" is a Sunday

@@ -33,7 +33,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-from core import db
+from core import db, tracker_events
 from core.business import business
 from deploy.jobs.config import archive_settings, use_database_secret
 
@@ -192,8 +192,8 @@ def export_day(day: date, bucket: str, s3: Any = None, part_bytes: int = 8 * 102
     """Export one local day's events and booking changes to `bucket`; returns what was written."""
     s3 = s3 or boto3.client("s3")
     start, end = day_bounds(day)
-    db.ensure_events_time_index()
-    events = db.archive_events(start.timestamp(), end.timestamp())
+    tracker_events.ensure_events_time_index()
+    events = tracker_events.archive_events(start.timestamp(), end.timestamp())
     changes = db.archive_booking_changes(start, end)
     written = {
         "events": write_jsonl_gz(s3, bucket, partition_key("events", day), events, event_line, part_bytes),

@@ -24,8 +24,8 @@ import uvicorn
 from core import bookings, db
 from core.business import business
 from core.settings import PROJECT_ROOT
+from core.tracker_events import TRY_SENDER_PREFIX
 from dashboard import assets
-from dashboard.settings import TRY_SENDER_PREFIX
 from deploy.connector import rasa_client
 from tests.conftest import free_port
 from tests.dashboard import synthetic

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import boto3
 import psycopg2.extras
 
-from core import db
+from core import db, tracker_events
 from core.business import business
 from deploy.jobs import archive
 from tests.deploy.conftest import insert_events, make_booking
@@ -136,7 +136,7 @@ def test_a_large_day_goes_up_in_parts_with_the_same_bytes(archive_db, archive_bu
         boto3.client("s3"),
         archive_bucket,
         "parts.jsonl.gz",
-        db.archive_events(start, start + 86400),
+        tracker_events.archive_events(start, start + 86400),
         archive.event_line,
         part,
     )
@@ -144,7 +144,7 @@ def test_a_large_day_goes_up_in_parts_with_the_same_bytes(archive_db, archive_bu
         boto3.client("s3"),
         archive_bucket,
         "whole.jsonl.gz",
-        db.archive_events(start, start + 86400),
+        tracker_events.archive_events(start, start + 86400),
         archive.event_line,
         1 << 30,
     )

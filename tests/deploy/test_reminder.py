@@ -25,7 +25,7 @@ def due_and_not_due() -> tuple[list[db.Booking], list[db.Booking]]:
         make_booking("psid-due-5", "Foot Reflexology", "Tuan", now + timedelta(hours=24, minutes=59)),
     ]
     cancelled = make_booking("psid-cancelled", "Manicure", "Linh", now + timedelta(hours=24))
-    db.cancel_booking(cancelled.reference, fee=cancelled.price * 0, actor="test")
+    db.cancel_booking(cancelled.reference, decide=lambda locked: locked.price * 0, actor="test")
     not_due = [
         make_booking("psid-early", "Foot Reflexology", "Tuan", now + timedelta(hours=22, minutes=59)),
         make_booking("psid-late", "Manicure", "An", now + timedelta(hours=25)),  # window end: exclusive
@@ -142,7 +142,12 @@ def test_a_rescheduled_booking_is_reminded_again_for_its_new_time(reminder_env):
     assert reminder.send_due_reminders(fresh_client(graph.url)).sent == [booking.reference]
     moved_to = now + timedelta(days=2, hours=1)
     db.reschedule_booking(
-        booking.reference, starts_at=moved_to, ends_at=moved_to + timedelta(minutes=30), staff="Linh", actor="test"
+        booking.reference,
+        starts_at=moved_to,
+        ends_at=moved_to + timedelta(minutes=30),
+        staff="Linh",
+        actor="test",
+        decide=lambda locked: None,
     )
     assert db.reminded_at(booking.reference) is None
     one_day_before = reminder.send_due_reminders(fresh_client(graph.url), now=now + timedelta(days=1, hours=1))

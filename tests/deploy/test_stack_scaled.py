@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
 
+import pytest
+
 from core.settings import settings
 from scripts import stack as launcher
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """The settings are read once per process; these tests change RASA_SERVERS and REDIS_PORT."""
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
 
 
 @contextmanager
@@ -34,6 +44,7 @@ def test_by_default_one_rasa_server_with_the_in_memory_lock_store(monkeypatch):
     calls: list = []
     fake_servers(monkeypatch, calls)
     monkeypatch.delenv("RASA_SERVERS", raising=False)
+    settings.cache_clear()
     with ExitStack() as stack:
         processes = launcher.rasa_servers(stack, {"ACTIONS_PORT": "5055"})
     assert list(processes) == ["Rasa server"]
@@ -45,6 +56,7 @@ def test_two_rasa_servers_share_a_redis_lock_store(monkeypatch):
     fake_servers(monkeypatch, calls)
     monkeypatch.setenv("RASA_SERVERS", "2")
     monkeypatch.setenv("REDIS_PORT", "6390")
+    settings.cache_clear()
     with ExitStack() as stack:
         processes = launcher.rasa_servers(stack, {"ACTIONS_PORT": "5056"})
     assert list(processes) == ["Redis", "Rasa server 1", "Rasa server 2"]

@@ -1,10 +1,10 @@
-"""Reads of Rasa's SQL tracker store (the `events` table): the one place the dashboard queries conversations.
+"""Rasa's SQL tracker store (the `events` table): the one module that queries it.
 
-Rasa writes the table (one row per event: sender_id, type_name, a float epoch
-timestamp, intent_name, action_name and the event as JSON text); the dashboard
-only reads it, through the project's database connections. Figures are
-computed in SQL so they stay fast on many events. Senders of the dashboard's
-own "try the bot" panel are left out of the figures.
+Rasa writes the table (one row per event: sender_id, type_name, a float epoch timestamp, intent_name,
+action_name and the event as JSON text) and creates it with its first conversation; this project only
+reads it, through the project's database connections: the dashboard's figures and transcripts, and the
+nightly archive. Figures are computed in SQL so they stay fast on many events. Senders of the
+dashboard's own "try the bot" panel are left out of the figures.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import wraps
 from typing import Any
 
+import psycopg2
 import psycopg2.errors
 
 from core import db
-from dashboard.settings import TRY_SENDER_PREFIX
+
+TRY_SENDER_PREFIX = "dashboard-try-"  # senders of the dashboard's "try the bot" panel, left out of the figures
 
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
 HANDOFF_INTENT = "request_human"
@@ -40,22 +43,50 @@ def _window(since: float, until: float, tz: str) -> dict[str, Any]:
     return {"since": since, "until": until, "tz": tz, "try_prefix": _escape_like(TRY_SENDER_PREFIX) + "%"}
 
 
+def _present(cur: Any) -> bool:
+    cur.execute("SELECT to_regclass('events') IS NOT NULL AS present")
+    return bool(cur.fetchone()["present"])
+
+
+def exists() -> bool:
+    """Has Rasa's SQL tracker store created its `events` table yet?"""
+    with db.transaction() as cur:
+        return _present(cur)
+
+
+class _NoTable(Exception):
+    """Raised inside `_cursor` when Rasa has not created its table (yet): the reader returns nothing."""
+
+
 @contextmanager
-def _cursor() -> Iterator[Any | None]:
-    """A cursor, or None while Rasa has not yet created its table (no conversation so far)."""
-    try:
-        with db.transaction() as cur:
-            cur.execute("SELECT to_regclass('events') IS NOT NULL AS present")
-            yield cur if cur.fetchone()["present"] else None
-    except psycopg2.errors.UndefinedTable:  # dropped between the check and the query
-        yield None
+def _cursor() -> Iterator[Any]:
+    """A cursor on a database where the table exists; `_NoTable` when it does not (see `_reads`)."""
+    with db.transaction() as cur:
+        if not _present(cur):
+            raise _NoTable
+        yield cur
 
 
+def _reads(empty: Any):
+    """A reader of the table that answers `empty` while there is no table (nor when it was just dropped)."""
+
+    def wrap(read):
+        @wraps(read)
+        def reader(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return read(*args, **kwargs)
+            except (_NoTable, psycopg2.errors.UndefinedTable):
+                return empty() if callable(empty) else empty
+
+        return reader
+
+    return wrap
+
+
+@_reads(list)
 def messages_per_day(since: float, until: float, tz: str) -> list[dict[str, Any]]:
     """Per local day: conversations (distinct senders), customer messages, fallbacks and handoff requests."""
     with _cursor() as cur:
-        if cur is None:
-            return []
         cur.execute(
             "SELECT (to_timestamp(timestamp) AT TIME ZONE %(tz)s)::date AS day,"
             ' count(DISTINCT sender_id COLLATE "C") AS conversations, count(*) AS messages,'
@@ -68,11 +99,10 @@ def messages_per_day(since: float, until: float, tz: str) -> list[dict[str, Any]
         return [dict(r) for r in cur.fetchall()]
 
 
+@_reads(0)
 def conversation_count(since: float, until: float) -> int:
     """Distinct senders who wrote at least once in the window."""
     with _cursor() as cur:
-        if cur is None:
-            return 0
         cur.execute(
             "SELECT count(DISTINCT sender_id COLLATE \"C\") AS n FROM events WHERE type_name = 'user'"
             f" AND timestamp >= %(since)s AND timestamp < %(until)s AND {_NOT_TRY}",
@@ -81,10 +111,9 @@ def conversation_count(since: float, until: float) -> int:
         return cur.fetchone()["n"]
 
 
+@_reads(list)
 def top_intents(since: float, until: float, limit: int = 10) -> list[dict[str, Any]]:
     with _cursor() as cur:
-        if cur is None:
-            return []
         cur.execute(
             "SELECT COALESCE(intent_name, '(none)') AS intent, count(*) AS count FROM events"
             f" WHERE type_name = 'user' AND timestamp >= %(since)s AND timestamp < %(until)s AND {_NOT_TRY}"
@@ -94,14 +123,13 @@ def top_intents(since: float, until: float, limit: int = 10) -> list[dict[str, A
         return [dict(r) for r in cur.fetchall()]
 
 
+@_reads(list)
 def response_times(since: float, until: float, tz: str) -> list[dict[str, Any]]:
     """Seconds from each customer message to the bot's first reply: median and p95 per local day, and overall.
 
     The overall row has day None. Messages the bot did not answer are not counted.
     """
     with _cursor() as cur:
-        if cur is None:
-            return []
         cur.execute(
             "WITH ordered AS ("
             "  SELECT sender_id, type_name, timestamp, max(CASE WHEN type_name = 'user' THEN timestamp END)"
@@ -121,10 +149,9 @@ def response_times(since: float, until: float, tz: str) -> list[dict[str, Any]]:
         return [dict(r) for r in cur.fetchall()]
 
 
+@_reads(set)
 def senders_with_intent(since: float, until: float, intents: list[str]) -> set[str]:
     with _cursor() as cur:
-        if cur is None:
-            return set()
         cur.execute(
             "SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND intent_name = ANY(%(intents)s)"
             f" AND timestamp >= %(since)s AND timestamp < %(until)s AND {_NOT_TRY}",
@@ -133,14 +160,13 @@ def senders_with_intent(since: float, until: float, intents: list[str]) -> set[s
         return {r["sender_id"] for r in cur.fetchall()}
 
 
+@_reads(lambda: ([], 0))
 def list_conversations(search: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """Conversations newest first (by last event), with the last customer message; and how many match.
 
     `search` matches the sender id or the text of any customer or bot message, case-insensitively.
     """
     with _cursor() as cur:
-        if cur is None:
-            return [], 0
         cur.execute(
             "WITH conversations AS ("
             "  SELECT sender_id, min(timestamp) AS started, max(timestamp) AS last_active,"
@@ -168,11 +194,10 @@ def list_conversations(search: str | None, limit: int, offset: int) -> tuple[lis
     return [], total
 
 
+@_reads(list)
 def conversation_events(sender_id: str) -> list[dict[str, Any]]:
     """Every stored event of one sender, oldest first, with its JSON parsed."""
     with _cursor() as cur:
-        if cur is None:
-            return []
         cur.execute(
             "SELECT id, type_name, timestamp, intent_name, action_name, data FROM events"
             " WHERE sender_id = %s ORDER BY id LIMIT %s",
@@ -185,3 +210,35 @@ def conversation_events(sender_id: str) -> list[dict[str, Any]]:
         except ValueError:
             row["data"] = {}
     return rows
+
+
+# --- the nightly archive (deploy/jobs/archive.py) ---------------------------------------------------
+
+
+def ensure_events_time_index() -> None:
+    """An index on Rasa's `events.timestamp`, so a day's export reads one day, not the whole table.
+
+    The table is Rasa's (created by its tracker store), so the index is made here when present, concurrently:
+    Rasa keeps writing while it builds.
+    """
+    if not exists():
+        return
+    conn = psycopg2.connect(db.database_url(), **db.connection_options("lotus-archive"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS events_timestamp ON events (timestamp)")
+    finally:
+        conn.close()
+
+
+def archive_events(since: float, until: float, batch_size: int = 5000) -> Iterator[dict[str, Any]]:
+    """Rasa's tracker events with `since <= timestamp < until` (epoch seconds), in (timestamp, id) order."""
+    if not exists():
+        return iter(())
+    return db.stream(
+        "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
+        " WHERE timestamp >= %s AND timestamp < %s ORDER BY timestamp, id",
+        (since, until),
+        batch_size,
+    )
