@@ -125,6 +125,57 @@ def _archive(figures: dict) -> list[str]:
     return lines
 
 
+def _load(figures: dict) -> list[str]:
+    """Our stack and a bare `rasa init` assistant under the same load, and their ratios."""
+    bare = {row["customers"]: row for row in figures.get("bare", [])}
+    lines = [
+        "## Many customers at once (`bench/load_bench.py`)",
+        "",
+        f"`{figures['command']}`: simulated customers, each running full conversations through the REST "
+        "channel (greet, book, name, phone, confirm, hours, knowledge question, goodbye) against our stack, "
+        "then the same number of turns against a bare `rasa init` assistant started in the same run.",
+        "",
+        "| customers | ours msg/s | bare msg/s | ours p50 / p95 / p99 | bare p50 / p95 / p99 | errors |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in figures["ours"]:
+        other = bare.get(row["customers"], {})
+        lines.append(
+            f"| {row['customers']} | {row['messages_per_s']} | {other.get('messages_per_s', '-')} | "
+            f"{row['p50_ms']} / {row['p95_ms']} / {row['p99_ms']} ms | "
+            f"{other.get('p50_ms', '-')} / {other.get('p95_ms', '-')} / {other.get('p99_ms', '-')} ms | "
+            f"{row['errors']} / {other.get('errors', '-')} |"
+        )
+    kinds = sorted({kind for row in figures["ours"] for kind in row["by_kind"]})
+    lines += ["", "Per kind of turn, p50 / p95 (ours):", "", "| customers | " + " | ".join(kinds) + " |"]
+    lines.append("| --- |" + " --- |" * len(kinds))
+    for row in figures["ours"]:
+        cells = [
+            f"{row['by_kind'][k]['p50_ms']} / {row['by_kind'][k]['p95_ms']} ms" if k in row["by_kind"] else "-"
+            for k in kinds
+        ]
+        lines.append(f"| {row['customers']} | " + " | ".join(cells) + " |")
+    rest, loaded = figures.get("ours_rss_rest_mib", {}), figures.get("ours_rss_loaded_mib", {})
+    lines += [
+        "",
+        f"Bookings written: {figures.get('bookings_confirmed')}; double bookings: {figures.get('double_bookings')}. "
+        f"Memory at rest -> after the load: Rasa {rest.get('rasa')} -> {loaded.get('rasa')} MiB, action server "
+        f"{rest.get('actions')} -> {loaded.get('actions')} MiB; bare Rasa {figures.get('bare_rss_loaded_mib', '-')} MiB. "
+        f"Start-up to ready: {figures.get('ours_start_s')} s.",
+    ]
+
+    def draw(axes):
+        for name, rows in (("ours", figures["ours"]), ("bare rasa init", figures.get("bare", []))):
+            if rows:
+                axes.plot([r["customers"] for r in rows], [r["p95_ms"] for r in rows], marker="o", label=f"{name} p95")
+        axes.set_xscale("log", base=2)
+        axes.set_xlabel("customers at once")
+        axes.set_ylabel("per-turn p95 (ms)")
+        axes.legend()
+
+    return [*lines, "", _plot("load", draw)]
+
+
 def _generic(name: str, figures: dict) -> list[str]:
     lines = [f"## {name}", "", "| figure | value |", "| --- | --- |"]
     for key, value in figures.items():
@@ -134,7 +185,7 @@ def _generic(name: str, figures: dict) -> list[str]:
 
 
 def write() -> Path:
-    sections = {"rag": _rag, "connector": _connector, "dashboard_stats": _dashboard, "archive": _archive}
+    sections = {"rag": _rag, "connector": _connector, "dashboard_stats": _dashboard, "archive": _archive, "load": _load}
     lines = [
         "# Benchmarks",
         "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,7 +93,11 @@ _embedded: Any = None
 def start_embedded(pgdata: Path) -> str:
     """Start (or join) the embedded PostgreSQL in ``pgdata``; returns its URL."""
     global _embedded
-    import pgserver  # only needed without DATABASE_URL
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime folder at import and never uses it; without
+        # XDG_RUNTIME_DIR (containers, CI) that prints a warning on every start
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver  # only needed without DATABASE_URL
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     _embedded = pgserver.get_server(pgdata, cleanup_mode="stop")

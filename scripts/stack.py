@@ -33,6 +33,8 @@ from core.secrets import dev_values
 from core.settings import PROJECT_ROOT, settings
 
 RASA = PROJECT_ROOT / ".venv" / "rasa" / "bin" / "rasa"
+# the rasa command without its dependencies' deprecation warnings (scripts/rasa_cli.py)
+RASA_CLI = [str(PROJECT_ROOT / ".venv" / "rasa" / "bin" / "python"), "-m", "scripts.rasa_cli"]
 APP_PYTHON = PROJECT_ROOT / ".venv" / "app" / "bin" / "python"
 MODEL = PROJECT_ROOT / "models" / "lotus.tar.gz"
 
@@ -84,8 +86,6 @@ def stack_env(url: str) -> dict[str, str]:
         MINILM_ONNX_DIR=os.environ.get("MINILM_ONNX_DIR", str(PROJECT_ROOT / ".venv" / "minilm-onnx")),
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONPATH=str(PROJECT_ROOT),
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
-        PYTHONWARNINGS="ignore",  # Rasa 3.6's dependencies warn about their own deprecations
     )
     env.update(dev_values(env, INTERNAL_SECRETS))
     return env
@@ -149,7 +149,7 @@ def rasa_server(
     port = port or settings().rasa_port
     log = log or logs_dir() / "rasa.log"
     args = [
-        str(RASA), "run", "--enable-api", "--port", str(port), "--model", str(model),
+        *RASA_CLI, "run", "--enable-api", "--port", str(port), "--model", str(model),
         "--endpoints", endpoints, "--credentials", "credentials.yml", "--cors", "*",
     ]  # fmt: skip
     env = {**env, "RASA_PORT": str(port)}
@@ -240,7 +240,7 @@ def run_shell() -> int:
     with action_server(env):
         say(f"action server on port {settings().actions_port} (log: {logs_dir() / 'actions.log'})")
         say("Starting rasa shell: type your messages, /stop to leave.")
-        args = [str(RASA), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml",
+        args = [*RASA_CLI, "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml",
                 "--port", str(settings().rasa_port)]  # fmt: skip
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the shell
         try:
