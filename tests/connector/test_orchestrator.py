@@ -50,7 +50,7 @@ def test_text_gets_seen_typing_rasa_with_metadata_and_a_reply(gateway, graph, ra
     assert rasa_call["json"] == {
         "sender": PSID,
         "message": "hi",
-        "metadata": {"page_id": PAGE_ID, "timestamp": 1795834800000, "first_name": "Lan"},
+        "metadata": {"message_id": "m_a1", "page_id": PAGE_ID, "timestamp": 1795834800000, "first_name": "Lan"},
     }
     [send] = graph.sends(PSID)
     assert send["path"] == "/me/messages" and send["query"]["access_token"] == PAGE_TOKEN
