@@ -188,8 +188,11 @@ class ChatOrchestrator:
 
     def _rasa_turn(self, message: ChatMessage, clock: Clock) -> list[dict[str, Any]]:
         # the message id lets Rasa's channel refuse a second turn of the same message (deploy/rasa_channel.py)
-        metadata: dict[str, Any] = {"message_id": message.mid, "page_id": message.page_id}
-        metadata["timestamp"] = message.timestamp
+        metadata: dict[str, Any] = {
+            "message_id": message.mid,
+            "page_id": message.page_id,
+            "timestamp": message.timestamp,
+        }
         first_name = self.first_name(message.psid, clock)
         if first_name:
             metadata["first_name"] = first_name
