@@ -569,7 +569,7 @@ def archive_booking_changes(since: datetime, until: datetime, batch_size: int = 
 
 @dataclass
 class ReminderClaim:
-    """A due booking, locked and marked reminded in an open transaction; `details` go to its history."""
+    """A due booking, marked reminded; `details` go to its history once the block is left."""
 
     booking: Booking
     details: dict[str, Any]
@@ -581,10 +581,11 @@ def claim_due_reminder(
 ) -> Iterator[ReminderClaim | None]:
     """The next confirmed, not yet reminded booking starting in [start, end), or None when there is none.
 
-    The row is locked (`FOR UPDATE SKIP LOCKED`: a booking another run holds is passed over, and one it has
-    committed no longer matches) and `reminded_at` set; the block sends the reminder. Leaving the block
-    commits the mark with a 'reminded' history row; an exception rolls both back, so a later run retries.
-    `skip` names bookings this run already failed on.
+    Marked before it is sent, so a reminder goes out at most once: the row is locked (`FOR UPDATE SKIP
+    LOCKED`: a booking another run holds is passed over) and `reminded_at` committed before the block runs,
+    so no other run, nor a rerun after a crash mid-send, sees it again. Leaving the block writes a
+    'reminded' history row with `details`; an exception out of the block (nothing was sent) takes the mark
+    back, so a later run retries. `skip` names bookings this run already failed on.
     """
     with transaction() as cur:
         cur.execute(
@@ -594,12 +595,21 @@ def claim_due_reminder(
             (start, end, list(skip or [])),
         )
         row = cur.fetchone()
-        if row is None:
-            yield None
-            return
-        claim = ReminderClaim(_booking(row), {})
-        cur.execute("UPDATE bookings SET reminded_at = %s WHERE id = %s", (now, claim.booking.id))
+        if row is not None:
+            cur.execute("UPDATE bookings SET reminded_at = %s WHERE id = %s", (now, row["id"]))
+    if row is None:
+        yield None
+        return
+    claim = ReminderClaim(_booking(row), {})
+    try:
         yield claim
+    except Exception:  # nothing was sent; an interrupted process keeps the mark (it may have sent)
+        with transaction() as cur:
+            cur.execute(
+                "UPDATE bookings SET reminded_at = NULL WHERE id = %s AND reminded_at = %s", (claim.booking.id, now)
+            )
+        raise
+    with transaction() as cur:
         _history(cur, claim.booking.id, "reminded", actor, claim.details)
 
 

@@ -15,6 +15,7 @@ import argparse
 import base64
 import os
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -26,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 
 from core.secrets import dev_values
-from deploy.connector import config, orchestrator, receiver
+from deploy.connector import budget, config, orchestrator, receiver
 from deploy.local_aws import provision, start_moto
 
 
@@ -170,6 +171,10 @@ class Gateway:
                 previous = self._last_of_group.get(group)
                 self._last_of_group[group] = self._workers.submit(self._after, previous, messages)
 
+    def invocation_seconds(self) -> float:
+        """The orchestrator's time per invocation: what a batch needs at its worst (the function's Timeout)."""
+        return budget.batch_worst_case(config.settings(), self.batch_size)
+
     def _after(self, previous: Future | None, messages: list[dict[str, Any]]) -> None:
         if previous is not None:
             previous.exception()  # submitted earlier, so already running or done: never a deadlock
@@ -179,7 +184,7 @@ class Gateway:
         """Invoke the orchestrator with one SQS batch; delete what succeeded, leave failures to come back."""
         event = sqs_event(received, self.queue_arn, self.region)
         try:
-            result = self.orchestrator_handler(event, LambdaContext("ChatOrchestrator", 60))
+            result = self.orchestrator_handler(event, LambdaContext("ChatOrchestrator", self.invocation_seconds()))
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         except Exception:
             failed = {m["MessageId"] for m in received}  # a crashed invocation: the whole batch comes back
@@ -243,6 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=app_settings().gateway_port)
     parser.add_argument("--visibility-timeout", type=int, default=30, help="seconds before a failed message returns")
     args = parser.parse_args(argv)
+    made = dev_values(dict(os.environ), list(config.SECRET_KEYS.values()))  # run on its own: dev values
+    os.environ.update(made)
+    try:
+        config.load_secrets()  # a placeholder that is set stays refused: it names the setting, not the value
+    except config.ConfigError as err:
+        print(f"gateway not started: {err}", file=sys.stderr, flush=True)
+        return 2
 
     moto = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
@@ -252,8 +264,6 @@ def main(argv: list[str] | None = None) -> int:
         max_receive_count=config.settings().max_receive_count, visibility_timeout=args.visibility_timeout
     )
     os.environ.update(resources.env())
-    made = dev_values(dict(os.environ), list(config.SECRET_KEYS.values()))  # run on its own: dev values
-    os.environ.update(made)
     for name, value in made.items():
         print(f"{name}={value}  (dev value)", flush=True)
     reset_caches()

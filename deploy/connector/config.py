@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from core.secrets import problem_with
 from core.settings import env_number, env_text
 from core.settings import load_settings as load_app_settings
 
@@ -33,8 +34,9 @@ class ConnectorSettings:
     retry_attempts: int
     retry_base_delay: float
     retry_max_delay: float
-    rasa_timeout: float
-    graph_timeout: float
+    rasa_timeout: float  # seconds Rasa may take to answer a turn, once connected
+    graph_timeout: float  # seconds the Graph API may take to answer, once connected
+    connect_timeout: float  # seconds to connect to Rasa or the Graph API
     profile_ttl_seconds: int
     idempotency_ttl_seconds: int
     secrets_max_age: int
@@ -49,11 +51,12 @@ def load_settings() -> ConnectorSettings:
         profiles_table=env_text("PROFILES_TABLE", "lotus-profiles"),
         secret_name=env_text("MESSENGER_SECRET_NAME"),
         max_receive_count=env_number("MAX_RECEIVE_COUNT", 5, int),
-        retry_attempts=env_number("RETRY_ATTEMPTS", 4, int),
+        retry_attempts=env_number("RETRY_ATTEMPTS", 3, int),
         retry_base_delay=env_number("RETRY_BASE_DELAY", 0.5, float),
-        retry_max_delay=env_number("RETRY_MAX_DELAY", 8.0, float),
+        retry_max_delay=env_number("RETRY_MAX_DELAY", 2.0, float),
         rasa_timeout=env_number("RASA_TIMEOUT", 20.0, float),
-        graph_timeout=env_number("GRAPH_TIMEOUT", 10.0, float),
+        graph_timeout=env_number("GRAPH_TIMEOUT", 4.0, float),
+        connect_timeout=env_number("CONNECT_TIMEOUT", 2.0, float),
         profile_ttl_seconds=env_number("PROFILE_TTL_SECONDS", 7 * 24 * 3600, int),
         idempotency_ttl_seconds=env_number("IDEMPOTENCY_TTL_SECONDS", 2 * 24 * 3600, int),
         secrets_max_age=env_number("SECRETS_MAX_AGE", 300, int),
@@ -98,7 +101,7 @@ def load_secrets(conf: ConnectorSettings | None = None) -> MessengerSecrets:
     else:
         values = {key: env_text(env_name) for key, env_name in SECRET_KEYS.items()}
         source = "the environment"
-    missing = [SECRET_KEYS[key] for key, value in values.items() if not value]
-    if missing:
-        raise ConfigError(f"missing from {source}: {', '.join(missing)}")
-    return MessengerSecrets(**values)
+    unusable = [f"{SECRET_KEYS[key]} {problem}" for key, value in values.items() if (problem := problem_with(value))]
+    if unusable:
+        raise ConfigError(f"unusable Messenger secrets in {source}: {'; '.join(unusable)}; set real values")
+    return MessengerSecrets(**{key: value.strip() for key, value in values.items()})

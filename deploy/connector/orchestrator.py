@@ -7,6 +7,12 @@ Idempotency (Powertools, DynamoDB) at three levels, all keyed on the message id:
 Transient failures are retried here with backoff; then the record fails back to the queue. On the receive
 that reaches the queue's `maxReceiveCount` the customer gets one short apology before the message goes
 to the dead-letter queue (the apology is idempotent too, so never two).
+Nothing that may have happened is repeated: a Rasa turn that got no answer is not asked again (Rasa's
+channel refuses a second turn with the same message id anyway), a Send API message whose answer was lost
+is not sent again. A refused Page token fails the message back to the queue (and raises the alarm); a
+customer who cannot be messaged is dropped once.
+Each step starts only when the invocation's remaining time covers it (deploy/connector/budget.py); what
+is left when time runs short is reported failed and comes back.
 """
 
 from __future__ import annotations
@@ -29,8 +35,16 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, Json
 
 from deploy.connector import config, rasa_client
+from deploy.connector.budget import Clock, OutOfTime, StepTimes, step_times
 from deploy.connector.events import ChatMessage
-from deploy.connector.graph import GraphClient, GraphError, GraphRejected, GraphUnavailable
+from deploy.connector.graph import (
+    GraphAuthRefused,
+    GraphClient,
+    GraphError,
+    GraphRejected,
+    GraphUnavailable,
+    GraphUncertain,
+)
 from deploy.connector.profiles import ProfileStore
 from deploy.connector.responses import to_send_api_all
 from deploy.connector.retry import RetryPolicy, call_with_retries
@@ -67,8 +81,10 @@ class ChatOrchestrator:
         rasa_policy: RetryPolicy,
         max_receive_count: int,
         idempotency_ttl_seconds: int = 2 * 24 * 3600,
+        steps: StepTimes | None = None,
     ):
         self.graph = graph
+        self.steps = steps or step_times(config.settings())
         self.profiles = profiles
         self.ask_rasa = ask_rasa
         self.rasa_policy = rasa_policy
@@ -94,54 +110,71 @@ class ChatOrchestrator:
         """SQS batch in, partial batch failures out; a failed message also holds back its customer's later ones."""
         for conf in self._configs:
             conf.register_lambda_context(context)
-        processor = SqsFifoPartialProcessor(model=ChatRecord, skip_group_on_error=True)  # per batch: holds its state
+        records = event.get("Records") or []
+        finals = sum(1 for r in records if self._receives(r.get("attributes") or {}) >= self.max_receive_count)
+        clock = Clock(context, self.steps, finals=finals)  # per batch, as the processor
+        processor = SqsFifoPartialProcessor(model=ChatRecord, skip_group_on_error=True)
         return process_partial_response(
-            event=event, record_handler=self.handle_record, processor=processor, context=context
+            event=event,
+            record_handler=lambda record: self.handle_record(record, clock),
+            processor=processor,
+            context=context,
         )
 
-    def handle_record(self, record: ChatRecord) -> None:
+    @staticmethod
+    def _receives(attributes: dict[str, Any]) -> int:
+        return int(attributes.get("ApproximateReceiveCount") or "1")
+
+    def handle_record(self, record: ChatRecord, clock: Clock | None = None) -> None:
         message = record.body
         receives = int(record.attributes.ApproximateReceiveCount or "1")
+        final = receives >= self.max_receive_count
+        clock = clock or Clock(None, self.steps)
         try:
-            self._answer_once(message=message)
+            self._answer_once(message=message, clock=clock)
         except IdempotencyAlreadyInProgressError:
             logger.info("message in progress elsewhere", mid=message.mid, psid=message.psid)
             raise
         except Exception as err:
-            final = receives >= self.max_receive_count
             logger.warning(
                 "message failed",
                 mid=message.mid,
                 psid=message.psid,
                 receives=receives,
                 final=final,
+                out_of_time=isinstance(err, OutOfTime),
                 error=_describe(err),
             )
             if final:
                 self.apologise(message)
             raise
+        finally:
+            clock.settled(final)
 
     # --- one message --------------------------------------------------------------------------------
 
-    def _answer(self, message: ChatMessage) -> dict[str, Any]:
+    def _answer(self, message: ChatMessage, clock: Clock) -> dict[str, Any]:
         started = time.monotonic()
+        clock.need(self.steps.graph_attempt, "seen indicator")
         self._sender_action(message.psid, "mark_seen")
         if message.kind == "unsupported":
-            self._send_all(message, [{"text": TEXT_ONLY}])
+            self._send_all(message, [{"text": TEXT_ONLY}], clock)
             logger.info("answered unsupported message", mid=message.mid, psid=message.psid)
             return {"replies": 1}
+        clock.need(self.steps.graph_attempt, "typing indicator")
         self._sender_action(message.psid, "typing_on")
         try:
-            responses = self._rasa_turn_once(message=message)
+            responses = self._rasa_turn_once(message=message, clock=clock)
         except rasa_client.RasaUnavailable:
             raise
         except rasa_client.RasaError as err:
-            logger.error("rasa refused the message", mid=message.mid, psid=message.psid, error=str(err))
+            # includes RasaNoAnswer: the turn may have run, so it is not asked again
+            logger.error("rasa gave no usable answer", mid=message.mid, psid=message.psid, error=str(err))
             self.apologise(message)
             return {"replies": 0, "refused": True}
         rasa_ms = round((time.monotonic() - started) * 1000)
         outgoing = to_send_api_all(responses)
-        sent = self._send_all(message, outgoing)
+        sent = self._send_all(message, outgoing, clock)
         logger.info(
             "answered",
             mid=message.mid,
@@ -153,11 +186,19 @@ class ChatOrchestrator:
         )
         return {"replies": sent}
 
-    def _rasa_turn(self, message: ChatMessage) -> list[dict[str, Any]]:
-        metadata: dict[str, Any] = {"page_id": message.page_id, "timestamp": message.timestamp}
-        first_name = self.first_name(message.psid)
+    def _rasa_turn(self, message: ChatMessage, clock: Clock) -> list[dict[str, Any]]:
+        # the message id lets Rasa's channel refuse a second turn of the same message (deploy/rasa_channel.py)
+        metadata: dict[str, Any] = {
+            "message_id": message.mid,
+            "page_id": message.page_id,
+            "timestamp": message.timestamp,
+        }
+        first_name = self.first_name(message.psid, clock)
         if first_name:
             metadata["first_name"] = first_name
+        # a turn, then its reply or an apology
+        turn = self.steps.rasa_attempt + self.steps.apology
+        clock.need(turn, "Rasa turn")
 
         def note(retry: int, err: BaseException) -> None:
             logger.warning("rasa call retried", mid=message.mid, retry=retry, error=str(err))
@@ -167,16 +208,19 @@ class ChatOrchestrator:
             self.rasa_policy,
             (rasa_client.RasaUnavailable,),
             on_retry=note,
+            fits=lambda pause: clock.fits(pause + turn),
         )
 
-    def first_name(self, psid: str) -> str | None:
+    def first_name(self, psid: str, clock: Clock | None = None) -> str | None:
         """The cached first name; on first contact fetched from the Graph API and cached (also when unknown)."""
         cached = self.profiles.lookup(psid)
         if cached is not None:
             return cached or None
+        if clock is not None and not clock.fits(self.steps.graph_call + self.steps.rasa_attempt):
+            return None  # the answer matters more than the name: asked on the next message
         try:
             name = self.graph.first_name(psid)
-        except GraphUnavailable as err:
+        except (GraphUnavailable, GraphAuthRefused) as err:
             logger.warning("profile unavailable", psid=psid, error=_describe(err))
             return None  # not cached: the next message tries again
         except GraphRejected as err:
@@ -185,11 +229,12 @@ class ChatOrchestrator:
         self.profiles.save(psid, name or "")
         return name
 
-    def _send_all(self, message: ChatMessage, outgoing: list[dict[str, Any]]) -> int:
+    def _send_all(self, message: ChatMessage, outgoing: list[dict[str, Any]], clock: Clock) -> int:
         """Send in order; a permanent refusal stops the reply (logged), a transient one fails the message."""
         sent = 0
         for index, body in enumerate(outgoing):
             delivery = Delivery(key=f"{message.mid}#{index}", psid=message.psid, message=body)
+            clock.need(self.steps.graph_call, "reply")
             try:
                 self._deliver_once(delivery=delivery)
             except GraphRejected as err:
@@ -206,7 +251,12 @@ class ChatOrchestrator:
         return sent
 
     def _deliver(self, delivery: Delivery) -> dict[str, Any]:
-        result = self.graph.send_message(delivery.psid, delivery.message)
+        try:
+            result = self.graph.send_message(delivery.psid, delivery.message)
+        except GraphUncertain as err:
+            # it may have arrived: stored as done, so no retry sends a second copy
+            logger.warning("send unconfirmed, not repeated", key=delivery.key, psid=delivery.psid, error=str(err))
+            return {"message_id": None, "unconfirmed": True}
         return {"message_id": result.get("message_id")}
 
     def apologise(self, message: ChatMessage) -> None:
@@ -227,7 +277,7 @@ class ChatOrchestrator:
 
 def _describe(err: BaseException) -> str:
     """An error for the logs: our own exception texts carry no customer text and no secret."""
-    if isinstance(err, (GraphError, rasa_client.RasaError)):
+    if isinstance(err, (GraphError, rasa_client.RasaError, OutOfTime)):
         return f"{type(err).__name__}: {err}"
     return type(err).__name__
 
@@ -236,13 +286,20 @@ def _describe(err: BaseException) -> str:
 def orchestrator() -> ChatOrchestrator:
     """The orchestrator of this process (one per Lambda cold start), from the settings and secrets."""
     conf = config.settings()
+    config.load_secrets(conf)  # refuses to start on an empty or placeholder secret, naming it
     policy = RetryPolicy(conf.retry_attempts, conf.retry_base_delay, conf.retry_max_delay)
     graph = GraphClient(
-        conf.graph_api_url, lambda: config.load_secrets(conf).page_token, policy=policy, timeout=conf.graph_timeout
+        conf.graph_api_url,
+        lambda: config.load_secrets(conf).page_token,
+        policy=policy,
+        timeout=conf.graph_timeout,
+        connect_timeout=conf.connect_timeout,
     )
 
     def ask_rasa(sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        return rasa_client.send_message(conf.rasa_url, sender, text, metadata, timeout=conf.rasa_timeout)
+        return rasa_client.send_message(
+            conf.rasa_url, sender, text, metadata, timeout=conf.rasa_timeout, connect_timeout=conf.connect_timeout
+        )
 
     return ChatOrchestrator(
         graph=graph,
@@ -252,6 +309,7 @@ def orchestrator() -> ChatOrchestrator:
         rasa_policy=policy,
         max_receive_count=conf.max_receive_count,
         idempotency_ttl_seconds=conf.idempotency_ttl_seconds,
+        steps=step_times(conf),
     )
 
 

@@ -1,4 +1,11 @@
-"""The one client for the Rasa server: its REST channel (`/webhooks/rest/webhook`) and its version."""
+"""The one client for the Rasa server: its REST channel (`/webhooks/rest/webhook`) and its version.
+
+A turn is retried only when Rasa surely never received it: the connection was refused or not made in
+time, or Rasa (or the load balancer in front of it) answered 429/503 before taking the message. Once the
+request has gone out, a read timeout or a dropped connection leaves the turn running in Rasa: asking again
+could book twice, so that is `RasaNoAnswer`, never retried. The message id travels in the metadata and
+Rasa's channel (deploy/rasa_channel.py) refuses a second turn with the same id anyway.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,10 @@ from typing import Any
 
 import requests
 
+from deploy.connector.retry import never_sent
+
 DEFAULT_TIMEOUT = 15.0
+DEFAULT_CONNECT_TIMEOUT = 3.0
 
 
 class RasaError(Exception):
@@ -14,7 +24,11 @@ class RasaError(Exception):
 
 
 class RasaUnavailable(RasaError):
-    """Rasa could not answer now (connection error, timeout, 429, 5xx); worth retrying."""
+    """Rasa did not take the message (no connection, 429, 503); worth retrying."""
+
+
+class RasaNoAnswer(RasaError):
+    """The message went out but no answer came back (read timeout, reset, 5xx): the turn may have run."""
 
 
 def send_message(
@@ -24,6 +38,7 @@ def send_message(
     metadata: dict[str, Any] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     session: requests.Session | None = None,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
 ) -> list[dict[str, Any]]:
     """Send one customer message to Rasa and return its responses (dicts with text, buttons, image, custom)."""
     body: dict[str, Any] = {"sender": sender, "message": text}
@@ -31,13 +46,17 @@ def send_message(
         body["metadata"] = metadata
     url = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
     try:
-        response = (session or requests).post(url, json=body, timeout=timeout)
-    except (requests.ConnectionError, requests.Timeout) as err:
-        raise RasaUnavailable(f"Rasa unreachable at {url}: {type(err).__name__}") from err
+        response = (session or requests).post(url, json=body, timeout=(connect_timeout, timeout))
     except requests.RequestException as err:
+        if never_sent(err):
+            raise RasaUnavailable(f"Rasa unreachable at {url}: {type(err).__name__}") from err
+        if isinstance(err, (requests.ConnectionError, requests.Timeout)):
+            raise RasaNoAnswer(f"no answer from Rasa at {url}: {type(err).__name__}") from err
         raise RasaError(f"request to Rasa at {url} could not be made: {type(err).__name__}") from err
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code in (429, 503):
         raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
+    if response.status_code >= 500:
+        raise RasaNoAnswer(f"Rasa answered HTTP {response.status_code}")
     if response.status_code >= 400:
         raise RasaError(f"Rasa answered HTTP {response.status_code}")
     try:

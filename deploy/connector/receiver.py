@@ -143,6 +143,7 @@ class WebhookReceiver:
 def receiver() -> WebhookReceiver:
     """The receiver of this process (one per Lambda cold start), from the settings and secrets."""
     conf = config.settings()
+    config.load_secrets(conf)  # refuses to start on an empty or placeholder secret, naming it
     return WebhookReceiver(lambda: config.load_secrets(conf), MessageQueue(conf.queue_url))
 
 

@@ -8,7 +8,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
 T = TypeVar("T")
+
+
+def never_sent(err: BaseException) -> bool:
+    """Did this HTTP failure happen before the request left (no connection made: refused, connect timeout)?
+
+    Only then is a call that changes something safe to repeat; a read timeout or a dropped connection
+    leaves the server with the request, maybe acting on it.
+    """
+    if isinstance(err, requests.ConnectTimeout):
+        return True
+    if isinstance(err, requests.ConnectionError) and not isinstance(err, requests.Timeout):
+        reason = err.args[0] if err.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        return isinstance(reason, NewConnectionError)  # refused, unreachable, name not resolved
+    return False
 
 
 @dataclass(frozen=True)
@@ -31,15 +50,23 @@ def call_with_retries(
     transient: tuple[type[BaseException], ...],
     on_retry: Callable[[int, BaseException], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    fits: Callable[[float], bool] | None = None,
 ) -> T:
-    """Run `call`, retrying `transient` errors; the last one is raised when the attempts run out."""
+    """Run `call`, retrying `transient` errors; the last one is raised when the attempts run out.
+
+    `fits(pause)` says whether a retry after `pause` seconds still ends in time; when it does not, the
+    last error is raised at once (a caller with a deadline never starts what it cannot finish).
+    """
     for attempt in range(policy.attempts):
         try:
             return call()
         except transient as err:
             if attempt + 1 >= policy.attempts:
                 raise
+            pause = policy.delay(attempt, getattr(err, "retry_after", None))
+            if fits is not None and not fits(pause):
+                raise
             if on_retry:
                 on_retry(attempt + 1, err)
-            sleep(policy.delay(attempt, getattr(err, "retry_after", None)))
+            sleep(pause)
     raise AssertionError("unreachable")

@@ -5,18 +5,19 @@ window is wider than the schedule, so a late or failed run is caught up by the n
 the booking's sender id (a Messenger PSID). Outside Messenger's 24-hour window a message needs a tag:
 `MESSAGE_TAG` / `CONFIRMED_EVENT_UPDATE`, the tag for a reminder of a confirmed appointment.
 
-Exactly once, even when runs overlap: each booking is claimed in its own transaction (`FOR UPDATE SKIP
-LOCKED`, `reminded_at` set), the message is sent while the row is locked, and only then is the mark
-committed. A run never sees a booking another run holds or has committed.
+Never twice, even when runs overlap or one dies mid-send: each booking is claimed and marked reminded
+(`FOR UPDATE SKIP LOCKED`, `reminded_at` committed) before its message is sent, so no other run and no
+rerun sees it again (core.db.claim_due_reminder).
 
 When sending fails:
-- transient (timeouts, 429, 5xx, after the Graph client's own retries): the transaction rolls back, the
-  booking stays unreminded and the next hourly run tries again while it is still in the window; this run
-  moves on to the other bookings;
-- permanent (Messenger refuses: the customer blocked the page, the tag is not allowed...): the booking is
-  marked reminded with the refusal's code in its history, so it is never retried (retrying cannot help).
-One case can still send twice: Messenger accepted a message but its answer was lost (a timeout after
-delivery) or the commit failed after the send; the booking is then reminded again on the next run.
+- it surely did not arrive (no connection, 429, 5xx, after the Graph client's own retries), or the Page
+  token or a permission was refused (the `GraphAuthRefused` alarm fires): the mark is taken back, the
+  next hourly run tries again while the booking is still in the window; this run moves on;
+- the message went out but its answer was lost (a read timeout): it may have arrived, so the booking stays
+  reminded (history: `sent: null`, unconfirmed) and is never sent again;
+- permanent (the customer blocked the page, the tag is not allowed...): the booking is marked reminded
+  with the refusal's code in its history, so it is never retried (retrying cannot help).
+A run that dies between the mark and the send leaves that booking unreminded: at most once, never twice.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from aws_lambda_powertools import Logger
 from core import db
 from core.business import Business, business
 from deploy.connector import config
-from deploy.connector.graph import GraphClient, GraphRejected, GraphUnavailable
+from deploy.connector.graph import GraphAuthRefused, GraphClient, GraphRejected, GraphUnavailable, GraphUncertain
 from deploy.connector.retry import RetryPolicy
 from deploy.jobs.config import use_database_secret
 
@@ -48,9 +49,15 @@ class RunSummary:
     sent: list[str] = field(default_factory=list)  # booking references
     refused: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    unconfirmed: list[str] = field(default_factory=list)  # sent, its answer lost: never sent again
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": len(self.sent), "refused": len(self.refused), "failed": len(self.failed)}
+        return {
+            "sent": len(self.sent),
+            "refused": len(self.refused),
+            "failed": len(self.failed),
+            "unconfirmed": len(self.unconfirmed),
+        }
 
 
 def reminder_text(booking: db.Booking, biz: Business) -> str:
@@ -65,9 +72,14 @@ def reminder_text(booking: db.Booking, biz: Business) -> str:
 def graph_client() -> GraphClient:
     """The connector's Graph API client, from the connector's settings and the Messenger secret."""
     conf = config.settings()
+    config.load_secrets(conf)  # refuses to start on an empty or placeholder secret, naming it
     policy = RetryPolicy(conf.retry_attempts, conf.retry_base_delay, conf.retry_max_delay)
     return GraphClient(
-        conf.graph_api_url, lambda: config.load_secrets(conf).page_token, policy=policy, timeout=conf.graph_timeout
+        conf.graph_api_url,
+        lambda: config.load_secrets(conf).page_token,
+        policy=policy,
+        timeout=conf.graph_timeout,
+        connect_timeout=conf.connect_timeout,
     )
 
 
@@ -94,15 +106,21 @@ def send_due_reminders(graph: GraphClient, now: datetime | None = None) -> RunSu
                     )
                     claim.details.update(sent=True)
                     summary.sent.append(claimed.reference)
+                except GraphUncertain:
+                    claim.details.update(sent=None, unconfirmed=True)
+                    summary.unconfirmed.append(claimed.reference)
+                    logger.warning("reminder unconfirmed, not sent again", reference=claimed.reference)
                 except GraphRejected as err:
                     claim.details.update(sent=False, status=err.status, code=err.code, subcode=err.subcode)
                     summary.refused.append(claimed.reference)
                     logger.warning("reminder refused", reference=claimed.reference, code=err.code, subcode=err.subcode)
-        except GraphUnavailable as err:
+        except (GraphUnavailable, GraphAuthRefused) as err:
             assert claimed is not None
             failed_ids.append(claimed.id)
             summary.failed.append(claimed.reference)
-            logger.warning("reminder not sent, retried next run", reference=claimed.reference, status=err.status)
+            logger.warning(
+                "reminder not sent, retried next run", reference=claimed.reference, status=err.status, code=err.code
+            )
     logger.info("reminders", **summary.as_dict())
     return summary
 

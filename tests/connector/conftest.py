@@ -116,6 +116,8 @@ class GraphStub(Recorder):
         super().__init__()
         self.first_name = "Lan"
         self.failures: list[tuple[int, dict[str, Any]]] = []
+        self.stalls = 0  # the next sends that are accepted but answered only after `stall_seconds`
+        self.stall_seconds = 0.0
 
     def respond(self, call: dict[str, Any]) -> tuple[int, Any]:
         if call["query"].get("access_token") != PAGE_TOKEN:
@@ -126,6 +128,10 @@ class GraphStub(Recorder):
         if "message" in body:
             with self.lock:
                 failure = self.failures.pop(0) if self.failures else None
+                stall = self.stalls > 0
+                self.stalls -= 1 if stall else 0
+            if stall:
+                time.sleep(self.stall_seconds)  # delivered; the answer comes after the client gave up
             if failure:
                 status, error = failure
                 return status, {"error": error}
@@ -228,7 +234,8 @@ def connector(
         "RETRY_BASE_DELAY": "0.01",
         "RETRY_MAX_DELAY": "0.05",
         "RASA_TIMEOUT": "5",
-        "GRAPH_TIMEOUT": "5",
+        "GRAPH_TIMEOUT": "2",
+        "CONNECT_TIMEOUT": "1",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -236,6 +243,7 @@ def connector(
     with graph.lock:
         graph.calls.clear()
         graph.failures.clear()
+        graph.stalls = 0
     graph.first_name = "Lan"
     with rasa_stub.lock:
         rasa_stub.calls.clear()

@@ -50,7 +50,7 @@ def test_text_gets_seen_typing_rasa_with_metadata_and_a_reply(gateway, graph, ra
     assert rasa_call["json"] == {
         "sender": PSID,
         "message": "hi",
-        "metadata": {"page_id": PAGE_ID, "timestamp": 1795834800000, "first_name": "Lan"},
+        "metadata": {"message_id": "m_a1", "page_id": PAGE_ID, "timestamp": 1795834800000, "first_name": "Lan"},
     }
     [send] = graph.sends(PSID)
     assert send["path"] == "/me/messages" and send["query"]["access_token"] == PAGE_TOKEN
@@ -129,7 +129,7 @@ def test_customers_do_not_wait_for_each_other(gateway, graph, rasa_stub):
 def test_graph_500_then_success_is_one_reply(gateway, graph, rasa_stub):
     graph.failures = [(500, {"message": "An unexpected error has occurred.", "code": 2, "is_transient": True})]
     webhook(gateway, text_event("m_g500", "hello"))
-    wait_for(lambda: graph.texts(PSID) == ["you said: hello"], what="the reply after a retry")
+    wait_for(lambda: len(graph.sends(PSID)) == 2, what="the reply after a retry")
     time.sleep(1.5)
     assert len(graph.sends(PSID)) == 2  # the failed attempt and the one that went through
     assert graph.texts(PSID) == ["you said: hello"] * 2

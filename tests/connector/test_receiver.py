@@ -206,7 +206,11 @@ def test_secrets_from_secrets_manager(connector, monkeypatch):
     from deploy.local_gateway import reset_caches
 
     name = f"lotus/messenger/{connector.queue_url.rsplit('/', 1)[-1]}"
-    secret = {"app_secret": "from-secrets-manager", "verify_token": "vt-sm", "page_token": "pt-sm"}
+    secret = {
+        "app_secret": "from-secrets-manager",
+        "verify_token": "vt-from-secrets-manager",
+        "page_token": "pt-sm-0d9f3a7c",
+    }
     boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(secret))
     monkeypatch.setenv("MESSENGER_SECRET_NAME", name)
     monkeypatch.setenv("MESSENGER_APP_SECRET", APP_SECRET + "-not-used")
@@ -214,5 +218,5 @@ def test_secrets_from_secrets_manager(connector, monkeypatch):
     assert call(load_event("text"))["statusCode"] == 403  # signed with the environment's secret
     assert call(resign(load_event("text"), "from-secrets-manager"))["statusCode"] == 200
     verification = load_event("verification")
-    verification["queryStringParameters"]["hub.verify_token"] = "vt-sm"
+    verification["queryStringParameters"]["hub.verify_token"] = "vt-from-secrets-manager"
     assert call(verification)["statusCode"] == 200

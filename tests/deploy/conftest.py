@@ -78,6 +78,7 @@ def reminder_env(clean_db: str, graph: GraphStub, monkeypatch: pytest.MonkeyPatc
     with graph.lock:
         graph.calls.clear()
         graph.failures.clear()
+        graph.stalls = 0
     config.settings.cache_clear()
     reminder.graph_client.cache_clear()
     yield graph

@@ -57,6 +57,13 @@ def test_the_rasa_image_is_python_310_with_the_rasa_requirements_and_the_trained
     assert "components/" in sources and ".venv/minilm-onnx/" in sources
     assert "deploy/containers/rasa/endpoints.yml" in sources
     assert "deploy/rasa_lock_store.py" in sources
+    # every channel credentials.yml names is a module the image holds (the once-per-message REST channel)
+    channels = [
+        line.split(":")[0] for line in (ROOT / "credentials.yml").read_text().splitlines() if line[:1].isalpha()
+    ]
+    assert channels == ["deploy.rasa_channel.OncePerMessageRestInput"]
+    for channel in channels:
+        assert channel.rsplit(".", 1)[0].replace(".", "/") + ".py" in sources
     assert '"--endpoints", "endpoints.yml"' in text
     command = re.search(r"^CMD \[(.*?)\]$", text, re.M | re.S)[1]
     assert '"rasa", "run"' in command and "--enable-api" not in command  # no HTTP API in AWS: no model swaps

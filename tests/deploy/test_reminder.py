@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import timedelta
@@ -75,7 +76,7 @@ def test_two_overlapping_runs_message_each_due_booking_exactly_once(reminder_env
 
     # a third run of the same hour finds nothing left to send
     again = reminder.send_due_reminders(fresh_client(graph.url))
-    assert again.as_dict() == {"sent": 0, "refused": 0, "failed": 0}
+    assert again.as_dict() == {"sent": 0, "refused": 0, "failed": 0, "unconfirmed": 0}
     assert len(graph.sends()) == len(due)
 
 
@@ -83,7 +84,7 @@ def test_the_reminder_is_a_tagged_message_with_service_time_reference_and_how_to
     graph = reminder_env
     booking = make_booking("psid-tagged", "Manicure", "Linh", business().now() + timedelta(hours=24))
     summary = reminder.send_due_reminders(fresh_client(graph.url))
-    assert summary.as_dict() == {"sent": 1, "refused": 0, "failed": 0}
+    assert summary.as_dict() == {"sent": 1, "refused": 0, "failed": 0, "unconfirmed": 0}
     (call,) = graph.sends("psid-tagged")
     body = call["json"]
     assert body["messaging_type"] == "MESSAGE_TAG"
@@ -131,7 +132,7 @@ def test_a_permanent_refusal_is_recorded_and_never_retried(reminder_env):
         "subcode": 2018278,
     }
     again = reminder.send_due_reminders(fresh_client(graph.url))
-    assert again.as_dict() == {"sent": 0, "refused": 0, "failed": 0}
+    assert again.as_dict() == {"sent": 0, "refused": 0, "failed": 0, "unconfirmed": 0}
     assert len(graph.sends("psid-blocked")) == 1
 
 
@@ -157,5 +158,66 @@ def test_a_rescheduled_booking_is_reminded_again_for_its_new_time(reminder_env):
 
 def test_the_job_entry_reads_the_settings_and_sends(reminder_env):
     make_booking("psid-entry", "Manicure", "Linh", business().now() + timedelta(hours=24))
-    assert reminder.run({}) == {"sent": 1, "refused": 0, "failed": 0}
+    assert reminder.run({}) == {"sent": 1, "refused": 0, "failed": 0, "unconfirmed": 0}
     assert len(reminder_env.sends("psid-entry")) == 1
+
+
+def test_a_send_accepted_but_answered_after_the_timeout_is_never_sent_again(reminder_env):
+    graph = reminder_env
+    booking = make_booking("psid-slow-graph", "Manicure", "Linh", business().now() + timedelta(hours=24))
+    graph.stalls, graph.stall_seconds = 1, 1.5  # Messenger has the message; its answer comes too late
+    client = GraphClient(graph.url, PAGE_TOKEN, policy=RetryPolicy(3, 0.01, 0.02), timeout=0.5)
+    first = reminder.send_due_reminders(client)
+    assert first.as_dict() == {"sent": 0, "refused": 0, "failed": 0, "unconfirmed": 1}
+    assert len(graph.sends("psid-slow-graph")) == 1  # no retry of the unanswered send
+    assert db.reminded_at(booking.reference) is not None
+    assert db.booking_history(booking.reference)[-1]["details"] == {"sent": None, "unconfirmed": True}
+    for hours in (0, 1):  # the same hour rerun, and the next hourly run still inside the window
+        rerun = reminder.send_due_reminders(fresh_client(graph.url), now=business().now() + timedelta(hours=hours))
+        assert rerun.as_dict() == {"sent": 0, "refused": 0, "failed": 0, "unconfirmed": 0}
+    assert len(graph.sends("psid-slow-graph")) == 1
+
+
+def test_a_run_that_dies_after_marking_never_sends_that_reminder_twice(reminder_env):
+    """The mark is committed before the send: a run killed mid-send leaves nothing for a rerun to resend."""
+    graph = reminder_env
+    booking = make_booking("psid-killed", "Manicure", "Linh", business().now() + timedelta(hours=24))
+    start, end = business().now() + reminder.WINDOW_START, business().now() + reminder.WINDOW_END
+    claims = db.claim_due_reminder(start, end, business().now())
+    claim = claims.__enter__()  # the run sends here... and dies before leaving the block
+    assert claim is not None and claim.booking.reference == booking.reference
+    assert db.reminded_at(booking.reference) is not None  # already committed, seen by every other run
+    rerun = reminder.send_due_reminders(fresh_client(graph.url))
+    assert rerun.as_dict() == {"sent": 0, "refused": 0, "failed": 0, "unconfirmed": 0}
+    assert graph.sends("psid-killed") == []
+
+
+def test_a_refused_page_token_raises_the_metric_and_the_next_run_sends(reminder_env, capfd):
+    graph = reminder_env
+    booking = make_booking("psid-token", "Manicure", "Linh", business().now() + timedelta(hours=24))
+    graph.failures.append((400, {"message": "Error validating access token", "code": 190, "error_subcode": 463}))
+    first = reminder.send_due_reminders(fresh_client(graph.url))
+    assert first.failed == [booking.reference]
+    assert len(graph.sends("psid-token")) == 1  # not retried within the run: the token will not heal itself
+    assert db.reminded_at(booking.reference) is None  # the mark was taken back
+    [metric] = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"GraphAuthRefused"' in line]
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Lotus"
+    assert metric["service"] == "messenger-connector" and metric["GraphAuthRefused"] == [1.0]
+
+    second = reminder.send_due_reminders(fresh_client(graph.url), now=business().now() + timedelta(hours=1))
+    assert second.sent == [booking.reference]
+    assert len(graph.sends("psid-token")) == 2
+
+
+def test_a_customer_who_blocked_the_page_is_tried_once(reminder_env, capfd):
+    graph = reminder_env
+    booking = make_booking("psid-gone", "Manicure", "Linh", business().now() + timedelta(hours=24))
+    graph.failures.append(
+        (400, {"message": "This person isn't available right now.", "code": 551, "error_subcode": 1545041})
+    )
+    first = reminder.send_due_reminders(fresh_client(graph.url))
+    assert first.refused == [booking.reference]
+    again = reminder.send_due_reminders(fresh_client(graph.url), now=business().now() + timedelta(hours=1))
+    assert again.as_dict() == {"sent": 0, "refused": 0, "failed": 0, "unconfirmed": 0}
+    assert len(graph.sends("psid-gone")) == 1
+    assert "GraphAuthRefused" not in capfd.readouterr().out

@@ -626,3 +626,65 @@ def test_secrets_manager_holds_the_messenger_secrets_and_the_database_password(t
     assert all(problem_with(value) for value in seeded.values()), seeded
     database = template["Resources"]["Database"]["Properties"]
     assert "{{resolve:secretsmanager:${DatabaseSecret}" in database["MasterUserPassword"]["Fn::Sub"]
+
+
+def connector_settings_of(template: dict, function: str, monkeypatch: pytest.MonkeyPatch):
+    """The connector's settings as `function` reads them from its environment in the template."""
+    from deploy.connector import config as connector_config
+
+    for name, value in function_env(template, function).items():
+        if isinstance(value, str):
+            monkeypatch.setenv(name, value)
+        else:  # a reference resolved at deploy time: its parameter's default
+            ref = value.get("Ref") if isinstance(value, dict) else None
+            default = template["Parameters"].get(ref, {}).get("Default") if ref else None
+            if default is not None:
+                monkeypatch.setenv(name, str(default))
+            else:
+                monkeypatch.delenv(name, raising=False)
+    return connector_config.load_settings()
+
+
+def test_the_orchestrator_s_batch_timeouts_and_visibility_fit_together(template, monkeypatch):
+    from deploy.connector import budget
+
+    conf = connector_settings_of(template, "ChatOrchestrator", monkeypatch)
+    timeout = template["Resources"]["ChatOrchestrator"]["Properties"]["Timeout"]
+    queue = template["Resources"]["MessagesQueue"]["Properties"]
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    batch_size = mapping["Properties"]["BatchSize"]
+    steps = budget.step_times(conf)
+
+    # one Graph call: 3 attempts of connect 2 s + answer 4 s, two pauses of at most 2 s; a Rasa turn 2 + 20 s
+    assert (steps.graph_attempt, steps.graph_call, steps.rasa_attempt) == (6.0, 22.0, 22.0)
+    # the slowest message (seen, typing, profile, turn, one reply) plus an apology for every message of a
+    # batch on its last receive fits one invocation: the first message of any batch can always finish
+    worst = budget.record_worst_case(conf) + batch_size * steps.apology
+    assert worst == budget.batch_worst_case(conf, batch_size) <= timeout, (worst, timeout)
+    assert 2 * steps.graph_attempt + 2 * steps.graph_call + steps.rasa_attempt + budget.MARGIN_SECONDS == (
+        budget.record_worst_case(conf)
+    )
+    # AWS advises a visibility timeout of at least 6 x the function's timeout for an SQS event source
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    # every receive up to the dead-letter queue happens within the queue's retention
+    max_receive = template["Parameters"]["MaxReceiveCount"]["Default"]
+    assert conf.max_receive_count == max_receive
+    assert max_receive * queue["VisibilityTimeout"] < queue["MessageRetentionPeriod"]
+    # the load balancer in front of Rasa keeps a turn's connection open longer than the client waits
+    balancer = template["Resources"]["InternalLoadBalancer"]["Properties"]["LoadBalancerAttributes"]
+    idle = int(next(a["Value"] for a in balancer if a["Key"] == "idle_timeout.timeout_seconds"))
+    assert idle > steps.rasa_attempt
+
+
+def test_the_graph_auth_metric_is_the_one_the_alarm_watches(template):
+    from deploy.connector import graph
+
+    alarm = template["Resources"]["GraphAuthRefusedAlarm"]["Properties"]
+    assert alarm["Namespace"] == graph.METRIC_NAMESPACE
+    assert alarm["MetricName"] == graph.AUTH_METRIC
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == graph.METRIC_DIMENSIONS
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
