@@ -68,6 +68,7 @@ class Booking:
     status: str
     cancellation_fee: Decimal | None
     created_at: datetime
+    language: str | None = None  # the language the customer writes in, when known
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,14 @@ def _get_pool() -> psycopg2.pool.ThreadedConnectionPool:
                 except psycopg2.OperationalError as err:
                     raise DatabaseUnavailable(str(err).strip()) from err
     return _pool
+
+
+def use_url(url: str) -> None:
+    """Point this module at ``url`` (a Lambda's database, from its secret) instead of the settings."""
+    global _url
+    reset_pool()
+    with _lock:
+        _url = url
 
 
 def reset_pool() -> None:
@@ -290,7 +299,8 @@ def remember_customer(
 
 _SELECT_BOOKINGS = """
     SELECT b.id, b.reference, b.customer_id, c.sender_id, b.customer_name, b.customer_phone,
-    b.service, b.staff, b.starts_at, b.ends_at, b.price, b.status, b.cancellation_fee, b.created_at
+    b.service, b.staff, b.starts_at, b.ends_at, b.price, b.status, b.cancellation_fee, b.created_at,
+    c.language
     FROM bookings b JOIN customers c ON c.id = b.customer_id
 """
 

@@ -105,3 +105,18 @@ def load_secrets(conf: ConnectorSettings | None = None) -> MessengerSecrets:
     if unusable:
         raise ConfigError(f"unusable Messenger secrets in {source}: {'; '.join(unusable)}; set real values")
     return MessengerSecrets(**{key: value.strip() for key, value in values.items()})
+
+
+def graph_client(conf: ConnectorSettings):
+    """The Send API client of these settings: the page token read (and refreshed) from the Messenger secret."""
+    from deploy.connector.graph import GraphClient
+    from deploy.connector.retry import RetryPolicy
+
+    load_secrets(conf)  # refuses to start on an empty or placeholder secret, naming it
+    return GraphClient(
+        conf.graph_api_url,
+        lambda: load_secrets(conf).page_token,
+        policy=RetryPolicy(conf.retry_attempts, conf.retry_base_delay, conf.retry_max_delay),
+        timeout=conf.graph_timeout,
+        connect_timeout=conf.connect_timeout,
+    )

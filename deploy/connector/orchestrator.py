@@ -286,15 +286,7 @@ def _describe(err: BaseException) -> str:
 def orchestrator() -> ChatOrchestrator:
     """The orchestrator of this process (one per Lambda cold start), from the settings and secrets."""
     conf = config.settings()
-    config.load_secrets(conf)  # refuses to start on an empty or placeholder secret, naming it
-    policy = RetryPolicy(conf.retry_attempts, conf.retry_base_delay, conf.retry_max_delay)
-    graph = GraphClient(
-        conf.graph_api_url,
-        lambda: config.load_secrets(conf).page_token,
-        policy=policy,
-        timeout=conf.graph_timeout,
-        connect_timeout=conf.connect_timeout,
-    )
+    graph = config.graph_client(conf)
 
     def ask_rasa(sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         return rasa_client.send_message(
@@ -306,7 +298,7 @@ def orchestrator() -> ChatOrchestrator:
         profiles=ProfileStore(conf.profiles_table, conf.profile_ttl_seconds),
         ask_rasa=ask_rasa,
         persistence=lambda: DynamoDBPersistenceLayer(table_name=conf.idempotency_table),
-        rasa_policy=policy,
+        rasa_policy=RetryPolicy(conf.retry_attempts, conf.retry_base_delay, conf.retry_max_delay),
         max_receive_count=conf.max_receive_count,
         idempotency_ttl_seconds=conf.idempotency_ttl_seconds,
         steps=step_times(conf),

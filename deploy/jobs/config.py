@@ -7,12 +7,11 @@ dbname, as RDS's secret attachment writes it), named by `DATABASE_SECRET_ARN`; l
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from core import db
 from core.settings import env_text
-from core.settings import settings as app_settings
 from deploy.connector.config import ConfigError
 
 # Read by `use_database_secret` but never set in AWS: a URL would put the password in the function's settings.
@@ -54,9 +53,16 @@ def use_database_secret() -> None:
 
     Called once per cold start; the password never appears in a log line or an error.
     """
+    url = database_secret_url()
+    if url:
+        db.use_url(url)
+
+
+def database_secret_url() -> str | None:
+    """The URL of the server in the secret named by `DATABASE_SECRET_ARN`; None where `DATABASE_URL` is set."""
     secret_arn = env_text("DATABASE_SECRET_ARN")
     if env_text("DATABASE_URL") or not secret_arn:
-        return
+        return None
     from aws_lambda_powertools.utilities import parameters
 
     try:
@@ -70,5 +76,4 @@ def use_database_secret() -> None:
     host, port, name = secret.get("host"), secret.get("port") or 5432, secret.get("dbname") or "lotus"
     if not host:
         raise ConfigError("the database secret has no host (attach it to the RDS instance)")
-    os.environ["DATABASE_URL"] = f"postgresql://{user}:{password}@{host}:{port}/{name}?sslmode=require"
-    app_settings.cache_clear()
+    return f"postgresql://{user}:{password}@{host}:{port}/{name}?sslmode=require"

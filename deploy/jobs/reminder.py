@@ -29,11 +29,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from core import db
+from core import db, responses
 from core.business import Business, business
 from deploy.connector import config
 from deploy.connector.graph import GraphAuthRefused, GraphClient, GraphRejected, GraphUnavailable, GraphUncertain
-from deploy.connector.retry import RetryPolicy
 from deploy.jobs.config import use_database_secret
 
 logger = Logger(service="lotus-jobs", child=True)
@@ -61,26 +60,23 @@ class RunSummary:
 
 
 def reminder_text(booking: db.Booking, biz: Business) -> str:
-    return (
-        f"Hi {booking.customer_name}, a reminder from {biz.name}: your {booking.service} with {booking.staff}"
-        f" is on {biz.when_text(booking.starts_at)}. Your booking reference is {booking.reference}."
-        f" If you can't make it, just reply \"cancel my booking\" and I'll cancel it for you."
+    """The reminder (response `utter_reminder` of domain.yml) in the language the customer writes in."""
+    return responses.render(
+        "utter_reminder",
+        booking.language,
+        name=booking.customer_name,
+        business=biz.name,
+        service=booking.service,
+        staff=booking.staff,
+        when=biz.when_text(booking.starts_at, booking.language),
+        reference=booking.reference,
     )
 
 
 @lru_cache(maxsize=1)
 def graph_client() -> GraphClient:
     """The connector's Graph API client, from the connector's settings and the Messenger secret."""
-    conf = config.settings()
-    config.load_secrets(conf)  # refuses to start on an empty or placeholder secret, naming it
-    policy = RetryPolicy(conf.retry_attempts, conf.retry_base_delay, conf.retry_max_delay)
-    return GraphClient(
-        conf.graph_api_url,
-        lambda: config.load_secrets(conf).page_token,
-        policy=policy,
-        timeout=conf.graph_timeout,
-        connect_timeout=conf.connect_timeout,
-    )
+    return config.graph_client(config.settings())
 
 
 def send_due_reminders(graph: GraphClient, now: datetime | None = None) -> RunSummary:

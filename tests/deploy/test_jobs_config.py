@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
 
-from core.settings import settings
+from core import db
 from deploy.connector.config import ConfigError
 from deploy.jobs import config
 
@@ -22,26 +23,22 @@ def test_the_database_url_is_built_from_the_rds_secret(moto_server, monkeypatch)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("DATABASE_SECRET_ARN", arn)
     try:
-        config.use_database_secret()
-        import os
-
-        url = urlsplit(os.environ["DATABASE_URL"])
+        url = urlsplit(config.database_secret_url())
         assert (url.hostname, url.port, url.path, url.username) == ("db.internal", 5432, "/lotus", "lotus")
         assert unquote(url.password) == "p@ss/w:rd"  # escaped in the URL, whole again when read
         assert url.query == "sslmode=require"
-        assert settings().database_url == os.environ["DATABASE_URL"]
+        config.use_database_secret()
+        assert db.database_url() == url.geturl()  # the database module connects there, the environment is untouched
+        assert "DATABASE_URL" not in os.environ
     finally:
         monkeypatch.undo()
-        settings.cache_clear()
+        db.reset_pool()  # back to the session's database
 
 
 def test_a_set_database_url_wins_and_nothing_is_fetched(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://local/db")
     monkeypatch.setenv("DATABASE_SECRET_ARN", "arn:aws:secretsmanager:ap-southeast-1:000000000000:secret:none")
-    config.use_database_secret()  # would fail to fetch: there is no such secret and no AWS
-    import os
-
-    assert os.environ["DATABASE_URL"] == "postgresql://local/db"
+    assert config.database_secret_url() is None  # would fail to fetch: there is no such secret and no AWS
 
 
 def test_the_archive_needs_its_bucket(monkeypatch):

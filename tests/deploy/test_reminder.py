@@ -221,3 +221,24 @@ def test_a_customer_who_blocked_the_page_is_tried_once(reminder_env, capfd):
     assert again.as_dict() == {"sent": 0, "refused": 0, "failed": 0, "unconfirmed": 0}
     assert len(graph.sends("psid-gone")) == 1
     assert "GraphAuthRefused" not in capfd.readouterr().out
+
+
+def test_each_customer_is_reminded_in_the_language_they_write_in(reminder_env):
+    graph = reminder_env
+    now = business().now()
+    english = make_booking("psid-reminder-en", "Manicure", "An", now + timedelta(hours=24))
+    vietnamese = make_booking("psid-reminder-vi", "Foot Reflexology", "Mai", now + timedelta(hours=24))
+    db.remember_customer(vietnamese.sender_id, language="vi")
+    reminder.send_due_reminders(fresh_client(graph.url))
+
+    def text_to(booking: db.Booking) -> str:
+        (call,) = graph.sends(booking.sender_id)
+        return call["json"]["message"]["text"]
+
+    assert text_to(english) == reminder.responses.render(
+        "utter_reminder", "en", name="Lan", business=business().name, service="Manicure", staff="An",
+        when=business().when_text(english.starts_at, "en"), reference=english.reference,
+    )  # fmt: skip
+    vi_text = text_to(vietnamese)
+    assert vi_text.startswith("Chào Lan") and vietnamese.reference in vi_text
+    assert business().when_text(vietnamese.starts_at, "vi") in vi_text  # "Thứ Tư 2/12 lúc 10:00"

@@ -187,7 +187,7 @@ def test_the_connector_functions_get_every_setting_the_connector_reads(template)
 
 def test_the_jobs_get_every_setting_they_read(template):
     config_file = ROOT / "deploy" / "jobs" / "config.py"
-    database = settings_read(config_file, "use_database_secret") - set(jobs_config.LOCAL_ONLY_SETTINGS)
+    database = settings_read(config_file, "database_secret_url") - set(jobs_config.LOCAL_ONLY_SETTINGS)
     assert "DATABASE_SECRET_ARN" in database
     archive_needs = settings_read(config_file, "archive_settings") | database
     assert not archive_needs - set(function_env(template, "ArchiveJob"))
