@@ -25,6 +25,7 @@ from actions.conversation import (
     latest_intent,
     latest_text,
     service_buttons,
+    slot_before_message,
 )
 from actions.date_time import (
     NOT_AN_ANSWER,
@@ -181,6 +182,13 @@ class ValidateBookingForm(DateTimeValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict:
         name = clean_name(first_value(value))
+        if tracker.get_slot("requested_slot") != "person_name":
+            # a name the customer did not give as an answer (DIET reads "192" of "+84 953 815 192" as one):
+            # only a real name replaces the one we have
+            before = slot_before_message(tracker, "person_name")
+            if before and (name is None or read_phone(latest_text(tracker)).phone):
+                return {"person_name": before}
+            return {"person_name": name}
         if name is None:
             if not self._time_changed(tracker):
                 dispatcher.utter_message(response="utter_name_not_understood")

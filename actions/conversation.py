@@ -36,6 +36,16 @@ def latest_entity(tracker: Tracker, entity: str) -> str | None:
     return values[0] if values else None
 
 
+def slot_before_message(tracker: Tracker, slot: str) -> Any:
+    """The value `slot` had before the customer's latest message (what its extraction may have overwritten)."""
+    events = tracker.events
+    latest = next((i for i in range(len(events) - 1, -1, -1) if events[i].get("event") == "user"), 0)
+    for event in reversed(events[:latest]):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
 def latest_intent(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
 

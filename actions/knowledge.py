@@ -17,7 +17,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.availability import check_availability
 from actions.conversation import contact_values, latest_intent, latest_text
+from actions.date_time import read_customer_when
 from actions.info import not_offered, say_not_offered
 from core.business import business
 from core.values import find_email
@@ -67,11 +69,21 @@ def answer_from_documents(dispatcher: CollectingDispatcher, tracker: Tracker, mi
     return True
 
 
+def changes_the_time(tracker: Tracker) -> bool:
+    """A message NLU could not place that names a time while a service is being discussed."""
+    if latest_intent(tracker) != "nlu_fallback" or not tracker.get_slot("service") or tracker.active_loop_name:
+        return False
+    reading = read_customer_when(latest_text(tracker), tracker, business())
+    return reading.when is not None and reading.problem is None
+
+
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if changes_the_time(tracker):  # "actually make it 11" after the free times of a service
+            return check_availability(dispatcher, tracker)
         if answer_from_documents(dispatcher, tracker):
             return []
         biz = business()

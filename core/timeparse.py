@@ -607,8 +607,12 @@ def _past_to(m: re.Match[str], ctx: _Ctx) -> list[_Value]:
     return [_Clock(hour, minutes, bare=True)]
 
 
+# words that put a bare hour in place of the time under discussion: "make it 11", "move it to 2"
+_TO_HOUR = r"at|around|about|make\s+it|(?:change|move|push|switch|shift)\s+(?:it\s+|that\s+)?to"
+
+
 @_rule(
-    r"(?:\b(?:at|around|about)|@)\s*(?P<t>\d{1,2}(?:[:.]\d{2})?|" + _HOUR_WORD + r")"
+    r"(?:\b(?:" + _TO_HOUR + r")|@)\s*(?P<t>\d{1,2}(?:[:.]\d{2})?|" + _HOUR_WORD + r")"
     r"(?![\w:]|[.,]\d|\s*(?:[ap]\.?m\b|noon|midday|o['\u2019]?\s?clock|\d)|" + _NOT_A_TIME_AFTER + ")"
 )
 def _at_hour(m: re.Match[str], ctx: _Ctx) -> list[_Value]:

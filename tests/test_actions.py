@@ -58,7 +58,8 @@ def make_tracker(
 ) -> Tracker:
     """A tracker whose latest turn is `text`, with `set_now` slots filled in this turn."""
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.95}, "entities": entities or []}
-    events = [{"event": "user", "text": text, "parse_data": latest}]
+    events = [SlotSet(k, v) for k, v in (slots or {}).items()]  # filled in earlier turns
+    events += [{"event": "user", "text": text, "parse_data": latest}]
     events += [SlotSet(k, v) for k, v in (set_now or {}).items()]
     values = {**SLOTS, **(slots or {}), **(set_now or {}), "requested_slot": requested}
     return Tracker(sender, values, latest, events, False, None, {"name": loop} if loop else {}, "action_listen")
@@ -163,6 +164,21 @@ def test_a_phone_nlu_cuts_in_two_is_read_whole(clean_db, text, nlu_piece, phone)
     tracker = make_tracker(text, entities=[{"entity": "phone", "value": nlu_piece}], requested="phone")
     slots, messages = run(ValidateBookingForm(), tracker)
     assert slots["phone"] == phone and messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name_piece"),
+    [("+84 953 815 192", "192"), ("my phone is 0946 912 302 ok", "ok"), ("0903 123 456 Anh", "Anh")],
+)
+def test_a_name_nlu_finds_inside_the_phone_answer_keeps_the_name_given(clean_db, text, name_piece):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Sarah Jones"}
+    entities = [{"entity": "person_name", "value": name_piece}]
+    tracker = make_tracker(
+        text, entities=entities, slots=filled, set_now={"person_name": name_piece}, requested="phone"
+    )
+    slots, messages = run(ValidateBookingForm(), tracker)
+    assert slots.get("person_name", "Sarah Jones") == "Sarah Jones" and slots["phone"]
+    assert "utter_name_not_understood" not in names(messages)
 
 
 def test_three_unusable_answers_explain_then_end_the_form_with_a_way_out(clean_db):

@@ -102,3 +102,17 @@ def test_an_out_of_domain_set_never_gets_a_document_answer(index):
         if names(messages) == ["utter_knowledge_answer"]:
             answered.append(text)
     assert len(answered) <= len(nlu_eval.load_out_of_domain()) * 0.01, answered
+
+
+def test_a_time_nlu_cannot_place_after_free_times_checks_that_time(clean_db):
+    """ "actually make it 11" after the answer for a massage on Thursday: the 11:00 of that Thursday is checked."""
+    from tests.test_actions import at
+
+    discussed = {"service": "Swedish Massage", "discussed_when": at(3, 9).isoformat()}
+    tracker = make_tracker("actually make it 11", intent="nlu_fallback", slots=discussed, loop=None)
+    _, messages = run(ActionAnswerQuestion(), tracker)
+    assert names(messages) == ["utter_time_free"]
+    assert messages[0]["when"].endswith("11:00") and at(3, 11).strftime("%-d") in messages[0]["when"]
+    # without a service under discussion it stays a message not understood
+    _, messages = run(ActionAnswerQuestion(), make_tracker("actually make it 11", intent="nlu_fallback", loop=None))
+    assert names(messages) == ["utter_not_understood"]

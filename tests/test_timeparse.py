@@ -158,6 +158,11 @@ TUESDAY_CASES = [
     ("at two", exact("2026-12-01 14:00", has_date=False)),
     ("at 7", exact("2026-12-01 19:00", has_date=False)),
     ("at 8", exact("2026-12-01 20:00", has_date=False)),
+    # a bare hour that replaces the time under discussion
+    ("actually make it 11", exact("2026-12-01 11:00", has_date=False)),
+    ("can we move it to 2?", exact("2026-12-01 14:00", has_date=False)),
+    ("change that to 4 then", exact("2026-12-01 16:00", has_date=False)),
+    ("make it 2 people", None),
     ("at 11", exact("2026-12-01 11:00", has_date=False)),
     ("at 9", exact("2026-12-02 09:00", has_date=False)),
     ("at 10", exact("2026-12-02 10:00", has_date=False)),  # exactly now is not ahead
