@@ -14,7 +14,7 @@ from actions.manage import MANAGE_SLOTS
 from core import db
 from core.business import business
 from core.language import detect
-from core.values import find_email, read_when
+from core.values import clean_name, find_email, read_when
 
 # The actions that end with "shall I book it?" and set the `offer` slot.
 OFFERING_ACTIONS = {"action_check_availability", "action_answer_price", "action_list_bookings"}
@@ -84,6 +84,14 @@ class ActionStopForm(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None), *[SlotSet(s, None) for s in sorted(slots)]]
 
 
+def _answers_the_name_question(tracker: Tracker, text: str) -> bool:
+    """The message is a name alone (no "tên mình là ..." around it), given when the form asks for one."""
+    if tracker.get_slot("requested_slot") != "person_name" or len(text.split()) > 4:
+        return False
+    name = clean_name(text)
+    return bool(name) and len(name.split()) == len(text.split())
+
+
 class ActionReadMessage(Action):
     """Run on every customer message (a custom slot mapping): the language it is written in, and an email
     address if it holds one (kept on the customer for their bookings)."""
@@ -94,7 +102,8 @@ class ActionReadMessage(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         text = tracker.latest_message.get("text") or ""
         previous = tracker.get_slot("language")
-        language = detect(text, previous)
+        # a name answers the name question in any language ("Minh", "Bao Le"): it keeps the conversation's
+        language = previous if previous and _answers_the_name_question(tracker, text) else detect(text, previous)
         events = [] if language == previous else [SlotSet("language", language)]
         email = find_email(text)
         if email and email != tracker.get_slot("email"):

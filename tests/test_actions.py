@@ -604,6 +604,17 @@ def test_the_language_follows_the_customer_and_short_replies_keep_it(clean_db, t
     assert slots.get("language", previous) == language
 
 
+@pytest.mark.parametrize(
+    ("text", "previous", "language"),
+    [("Minh", "en", "en"), ("Bao Le", "en", "en"), ("Nguyen Thi Lan", "en", "en"), ("Sarah", "vi", "vi"),
+     ("em tên là Minh", "en", "vi")],
+)  # fmt: skip
+def test_a_name_given_to_the_name_question_keeps_the_language(clean_db, text, previous, language):
+    tracker = make_tracker(text, slots={"language": previous}, requested="person_name")
+    slots, _ = run(ActionReadMessage(), tracker)
+    assert slots.get("language", previous) == language
+
+
 def test_price_comes_from_the_business_file(clean_db):
     tracker = make_tracker(
         "how much are hot stones", intent="ask_price", entities=[{"entity": "service", "value": "Hot Stone Massage"}],
