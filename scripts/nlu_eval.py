@@ -5,7 +5,8 @@
 Reports intent accuracy and entity F1 on unseen in-domain phrasings, small-talk
 recognition, and the out-of-domain false task-intent rate: the share of
 unrelated messages that would start a booking, availability, cancel,
-reschedule or listing flow.
+reschedule or listing flow. The Vietnamese held-out set is reported on its own,
+with and without diacritics.
 """
 
 from __future__ import annotations
@@ -76,27 +77,23 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
 
-def evaluate(url: str) -> dict:
-    heldout = load_examples(DATA / "nlu_heldout.yml")
-    smalltalk = load_examples(DATA / "smalltalk.yml")
-    ood = load_out_of_domain()
-    parsed = parse_all(url, [t for t, _, _ in heldout] + [t for t, _, _ in smalltalk] + ood)
-    p_heldout, p_small, p_ood = (
-        parsed[: len(heldout)],
-        parsed[len(heldout) : len(heldout) + len(smalltalk)],
-        parsed[len(heldout) + len(smalltalk) :],
-    )
+def has_diacritics(text: str) -> bool:
+    return any(not char.isascii() and char.isalpha() for char in text)
 
-    def intent(p: dict) -> str:
-        return p["intent"]["name"]
 
-    correct = sum(intent(p) == want for p, (_, want, _) in zip(p_heldout, heldout, strict=True))
+def _intent(p: dict) -> str:
+    return p["intent"]["name"]
+
+
+def score(parsed: list[dict], examples: list[tuple[str, str, list[tuple[str, str]]]]) -> dict:
+    """Intent accuracy, the commonest confusions and entity precision/recall/F1 of parses against gold."""
+    correct = sum(_intent(p) == want for p, (_, want, _) in zip(parsed, examples, strict=True))
     misses = Counter(
-        f"{want} -> {intent(p)}" for p, (_, want, _) in zip(p_heldout, heldout, strict=True) if intent(p) != want
+        f"{want} -> {_intent(p)}" for p, (_, want, _) in zip(parsed, examples, strict=True) if _intent(p) != want
     )
     # entities: a gold (entity, text) pair counts when an extracted entity of that type covers the same words
     tp = fp = fn = 0
-    for p, (_, _, gold) in zip(p_heldout, heldout, strict=True):
+    for p, (_, _, gold) in zip(parsed, examples, strict=True):
         got = [(e["entity"], _norm(p["text"][e["start"] : e["end"]])) for e in p.get("entities", [])]
         want = [(e, _norm(t)) for e, t in gold]
         for item in want:
@@ -108,16 +105,50 @@ def evaluate(url: str) -> dict:
         fp += len(got)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
+    return {
+        "examples": len(examples),
+        "intent_accuracy": round(correct / len(examples), 4) if examples else 0.0,
+        "confusions": dict(misses.most_common(15)),
+        "entity_precision": round(precision, 4),
+        "entity_recall": round(recall, 4),
+        "entity_f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0,
+    }
+
+
+def evaluate(url: str) -> dict:
+    heldout = load_examples(DATA / "nlu_heldout.yml")
+    smalltalk = load_examples(DATA / "smalltalk.yml")
+    vietnamese = load_examples(DATA / "nlu_heldout_vi.yml")
+    ood = load_out_of_domain()
+    texts = [t for t, _, _ in heldout] + [t for t, _, _ in smalltalk] + [t for t, _, _ in vietnamese] + ood
+    parsed = parse_all(url, texts)
+    cut = [len(heldout), len(heldout) + len(smalltalk), len(heldout) + len(smalltalk) + len(vietnamese)]
+    p_heldout, p_small, p_vi, p_ood = (
+        parsed[: cut[0]],
+        parsed[cut[0] : cut[1]],
+        parsed[cut[1] : cut[2]],
+        parsed[cut[2] :],
+    )
+    intent = _intent
+    english = score(p_heldout, heldout)
+    vi_pairs = list(zip(p_vi, vietnamese, strict=True))
+    marks = [(p, e) for p, e in vi_pairs if has_diacritics(e[0])]
+    plain = [(p, e) for p, e in vi_pairs if not has_diacritics(e[0])]
+
+    def part(pairs: list) -> dict:
+        return score([p for p, _ in pairs], [e for _, e in pairs])
+
     small_ok = sum(intent(p) == want for p, (_, want, _) in zip(p_small, smalltalk, strict=True))
     ood_task = [(text, intent(p)) for p, text in zip(p_ood, ood, strict=True) if intent(p) in TASK_INTENTS]
     ood_landing = Counter(intent(p) for p in p_ood)
     return {
-        "heldout_examples": len(heldout),
-        "heldout_intent_accuracy": round(correct / len(heldout), 4),
-        "heldout_confusions": dict(misses.most_common(15)),
-        "entity_precision": round(precision, 4),
-        "entity_recall": round(recall, 4),
-        "entity_f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0,
+        "heldout_examples": english["examples"],
+        "heldout_intent_accuracy": english["intent_accuracy"],
+        "heldout_confusions": english["confusions"],
+        "entity_precision": english["entity_precision"],
+        "entity_recall": english["entity_recall"],
+        "entity_f1": english["entity_f1"],
+        "vietnamese": {"all": part(vi_pairs), "with_diacritics": part(marks), "without_diacritics": part(plain)},
         "smalltalk_examples": len(smalltalk),
         "smalltalk_accuracy": round(small_ok / len(smalltalk), 4),
         "smalltalk_misses": [t for p, (t, want, _) in zip(p_small, smalltalk, strict=True) if intent(p) != want][:20],
