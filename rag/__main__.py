@@ -60,9 +60,8 @@ def stats(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from rag.evaluation import evaluate as run
-
     from rag.evaluation import SETS
+    from rag.evaluation import evaluate as run
 
     knowledge = Knowledge()
     for language in SETS:

@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 
 from rag import index as rag_index
 from rag.__main__ import main as rag_cli
-from rag.chunking import Document, DocumentError, Section, chunk_document, parse_document, split_sentences
+from rag.chunking import Document, DocumentError, Section, chunk_document, fold, parse_document, split_sentences
 from rag.config import rag_settings
 from rag.embedding import Embedder, shared_embedder
-from rag.chunking import fold
 from rag.evaluation import SETS, evaluate, load_questions, load_unanswerable
 from rag.knowledge import EmptyQuestion, Knowledge
 
