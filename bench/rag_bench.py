@@ -107,7 +107,10 @@ def latency_figures(queries: int = 200) -> dict:
     from scripts import stack
 
     port = stack.free_port()
+    from rag.evaluation import SETS
+
     questions = [q for q, _ in load_questions()] + load_unanswerable()
+    questions += [q for q, _ in load_questions(SETS["vi"][0])] + load_unanswerable(SETS["vi"][1])
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "actions.log"
         env = {**os.environ, "RAG_INDEX_DIR": str(rag_settings().index_dir), "PYTHONPATH": str(stack.PROJECT_ROOT)}
@@ -145,11 +148,12 @@ def latency_figures(queries: int = 200) -> dict:
 def main() -> None:
     build = build_figures()  # first: it times loading the model
     rag_index.build()
-    from rag.evaluation import evaluate
+    from rag.evaluation import SETS, evaluate
     from rag.knowledge import Knowledge
 
-    quality = evaluate(Knowledge())[0]
-    figures = {"build": build, "latency": latency_figures(), "quality": quality.__dict__}
+    knowledge = Knowledge()
+    quality = {language: evaluate(knowledge, language=language)[0].__dict__ for language in SETS}
+    figures = {"build": build, "latency": latency_figures(), "quality": quality}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "rag.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))

@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from dashboard.settings import RebuildTask, dashboard_settings
-from rag.chunking import DocumentError, parse_document
+from rag.chunking import DocumentError, language_counts, parse_document
 from rag.config import rag_settings
 from rag.remote import DOCUMENTS_PREFIX, RemoteIndex
 
@@ -77,6 +77,7 @@ def _published_status(remote: RemoteIndex) -> dict[str, Any]:
         "folder": f"s3://{remote.bucket}/{pointer['prefix']}",
         "documents": [{k: d[k] for k in ("source", "title", "chunks")} for d in manifest["documents"]],
         "document_count": len(manifest["documents"]),
+        "languages": language_counts(manifest["documents"]),
         "chunk_count": manifest["chunk_count"],
         "stale": stale,
         "published_at": pointer.get("published_at"),

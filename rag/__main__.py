@@ -3,7 +3,7 @@
 python -m rag build            # build or refresh the index (only changed documents are embedded)
 python -m rag query "..."      # the best passages and the answer the assistant would give
 python -m rag stats            # what the index holds
-python -m rag eval [--sweep]   # recall@1/@3, MRR and abstention on the calibration sets
+python -m rag eval [--sweep]   # recall@1/@3, MRR and abstention on each language's calibration sets
 python -m rag publish          # build if needed, upload to INDEX_BUCKET and point KNOWLEDGE_TABLE at it
 """
 
@@ -36,14 +36,16 @@ def build(args: argparse.Namespace) -> int:
 def query(args: argparse.Namespace) -> int:
     knowledge = Knowledge()
     try:
-        found = knowledge.retrieve(args.question, args.k)
-        answer = knowledge.answer(args.question)
+        found = knowledge.retrieve(args.question, args.k, args.language)
+        answer = knowledge.answer(args.question, args.language)
     except EmptyQuestion:
         print("error: the question is empty", file=sys.stderr)
         return 2
     for hit in found.hits:
         print(f"{hit.score:.3f}  {hit.chunk.id}  [{hit.chunk.title}]\n       {hit.chunk.text}")
-    print(f"\nconfidence {found.confidence:.3f} (threshold {knowledge.min_score:.2f})")
+    print(
+        f"\n[{found.language}] confidence {found.confidence:.3f} (threshold {knowledge.threshold(found.language):.3f})"
+    )
     print(
         f"answer: {answer.text} (from: {answer.title})"
         if answer
@@ -58,17 +60,21 @@ def stats(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    from rag.evaluation import SETS
     from rag.evaluation import evaluate as run
 
     knowledge = Knowledge()
-    thresholds = [round(0.36 + 0.02 * i, 2) for i in range(11)] if args.sweep else None
-    reports = run(knowledge, thresholds)
-    if args.sweep:
-        print("threshold  answered  precision  abstention")
-        for r in reports:
-            print(f"{r.threshold:9.2f}  {r.answered:8.3f}  {r.precision:9.3f}  {r.abstention:10.3f}")
-    else:
-        print("\n".join(reports[0].lines()))
+    for language in SETS:
+        centre = knowledge.threshold(language)
+        step = 0.01 if centre < 0.3 else 0.02
+        thresholds = [round(centre + step * (i - 5), 3) for i in range(11)] if args.sweep else None
+        reports = run(knowledge, thresholds, language)
+        if args.sweep:
+            print(f"[{language}] threshold  answered  precision  abstention")
+            for r in reports:
+                print(f"{r.threshold:14.3f}  {r.answered:8.3f}  {r.precision:9.3f}  {r.abstention:10.3f}")
+        else:
+            print("\n".join(reports[0].lines()))
     return 0
 
 
@@ -109,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     query_parser = commands.add_parser("query", help="search the index")
     query_parser.add_argument("question")
     query_parser.add_argument("-k", type=int, default=3, help="passages to show")
+    query_parser.add_argument("--language", help="the customer's language (en, vi); by default the question's")
     commands.add_parser("stats", help="what the index holds")
     eval_parser = commands.add_parser("eval", help="retrieval quality on the calibration sets")
     eval_parser.add_argument("--sweep", action="store_true", help="answered/precision/abstention per threshold")

@@ -14,6 +14,7 @@ class RagSettings:
     documents_dir: Path  # the knowledge Markdown files
     index_dir: Path  # the built index: index.faiss, manifest.json, chunks.json
     min_score: float  # below this confidence (see rag.knowledge) the assistant says it doesn't know
+    multilingual_min_score: float  # the same for the languages multilingual-e5 reads (its confidence is centred)
     approximate_above: int  # chunk count from which an HNSW index replaces exact search
     max_answer_chars: int
     # the live index in S3 (rag.remote): both set on AWS by the template, both empty locally (no remote index)
@@ -29,6 +30,7 @@ def rag_settings() -> RagSettings:
         documents_dir=env_path("RAG_DOCUMENTS_DIR", PROJECT_ROOT / "rag" / "documents"),
         index_dir=env_path("RAG_INDEX_DIR", settings().data_dir / "rag-index"),
         min_score=env_number("RAG_MIN_SCORE", 0.48, float),
+        multilingual_min_score=env_number("RAG_MULTILINGUAL_MIN_SCORE", 0.13, float),
         approximate_above=env_number("RAG_APPROXIMATE_ABOVE", 50_000),
         max_answer_chars=640,
         index_bucket=env_text("INDEX_BUCKET"),

@@ -4,6 +4,8 @@
 `build()` re-embeds only documents whose checksum changed and writes the manifest last, with
 the checksums of the other two files, so a reader never mixes two builds: `load()` checks them.
 Exact inner-product search (cosine on unit vectors) up to `approximate_above` chunks, HNSW above.
+Each chunk is embedded by the model of its language (`rag.embedding`); a search is kept to one language's
+rows, so a question is only compared with vectors of the model it was embedded by.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
-from rag.chunking import MAX_CHUNK_CHARS, OVERLAP_SENTENCES, Chunk, chunk_document, read_documents
+from rag.chunking import (
+    MAX_CHUNK_CHARS,
+    OVERLAP_SENTENCES,
+    Chunk,
+    chunk_document,
+    language_counts,
+    read_documents,
+)
 from rag.config import rag_settings
 from rag.embedding import DIMENSION, Embedder, shared_embedder
 from rag.lexical import Lexicon
@@ -61,17 +70,40 @@ class KnowledgeIndex:
     chunks: tuple[Chunk, ...]
     faiss_index: Any
     lexicon: Lexicon
+    rows: dict[str, np.ndarray]  # language -> the rows of its chunks
+    centroids: dict[str, np.ndarray]  # language -> the mean of its vectors (a question's mean similarity)
 
     @property
     def version(self) -> str:
         return self.manifest["version"]
 
-    def search(self, vector: np.ndarray, k: int = 3) -> list[Hit]:
-        if not self.chunks:
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.rows)
+
+    def search(self, vector: np.ndarray, k: int = 3, language: str | None = None) -> list[Hit]:
+        """The k nearest chunks; of one language's chunks when `language` is given."""
+        rows = len(self.chunks) if language is None else len(self.rows.get(language, ()))
+        if not rows:
             return []
-        k = min(k, len(self.chunks))
-        scores, ids = self.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k)
+        k = min(k, rows)
+        query = vector.reshape(1, -1).astype(np.float32)
+        if language is None or rows == len(self.chunks):
+            scores, ids = self.faiss_index.search(query, k)
+        else:
+            selector = faiss.IDSelectorBatch(self.rows[language])
+            params = (
+                faiss.SearchParametersHNSW(sel=selector, efSearch=HNSW_EF_SEARCH)
+                if hasattr(self.faiss_index, "hnsw")
+                else faiss.SearchParameters(sel=selector)
+            )
+            scores, ids = self.faiss_index.search(query, k, params=params)
         return [Hit(self.chunks[i], float(s), int(i)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+
+    def mean_similarity(self, vector: np.ndarray, language: str) -> float:
+        """The question's mean cosine to the language's chunks: the level an unrelated question reaches."""
+        centroid = self.centroids.get(language)
+        return float(centroid @ vector) if centroid is not None else 0.0
 
 
 def _folder(folder: Path | None) -> Path:
@@ -120,7 +152,15 @@ def load(folder: Path | None = None) -> KnowledgeIndex:
         )
     if hasattr(faiss_index, "hnsw"):
         faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
-    return KnowledgeIndex(manifest, chunks, faiss_index, Lexicon([c.embedding_text for c in chunks]))
+    languages = [c.language for c in chunks]
+    rows = {
+        language: np.array([i for i, other in enumerate(languages) if other == language], dtype=np.int64)
+        for language in dict.fromkeys(languages)
+    }
+    vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if chunks else np.zeros((0, DIMENSION), np.float32)
+    centroids = {language: vectors[positions].mean(axis=0) for language, positions in rows.items()}
+    lexicon = Lexicon([c.embedding_text for c in chunks], languages)
+    return KnowledgeIndex(manifest, chunks, faiss_index, lexicon, rows, centroids)
 
 
 def make_faiss_index(vectors: np.ndarray, approximate_above: int) -> Any:
@@ -206,11 +246,14 @@ def build(
                 vectors.append(old_vectors[chunk.id] if reuse else None)
         todo = [i for i, vector in enumerate(vectors) if vector is None]
         bar = tqdm(total=len(todo), desc="embedding chunks", unit="chunk", disable=not progress)
-        for start in range(0, len(todo), EMBED_BATCH):
-            batch = todo[start : start + EMBED_BATCH]
-            for i, vector in zip(batch, embedder.embed([chunks[i].embedding_text for i in batch]), strict=True):
-                vectors[i] = vector
-            bar.update(len(batch))
+        for language in dict.fromkeys(chunks[i].language for i in todo):
+            of_language = [i for i in todo if chunks[i].language == language]
+            for start in range(0, len(of_language), EMBED_BATCH):
+                batch = of_language[start : start + EMBED_BATCH]
+                texts = [chunks[i].embedding_text for i in batch]
+                for i, vector in zip(batch, embedder.embed(texts, language=language), strict=True):
+                    vectors[i] = vector
+                bar.update(len(batch))
         bar.close()
         matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, DIMENSION), np.float32)
         faiss_index = make_faiss_index(matrix, approximate_above)
@@ -229,6 +272,9 @@ def build(
             "format": FORMAT_VERSION,
             "version": version,
             "model": model,
+            "models": {
+                language: embedder.model_for(language) for language in dict.fromkeys(c.language for c in chunks)
+            },
             "dimension": int(matrix.shape[1]) if len(matrix) else DIMENSION,
             "index_type": type(faiss_index).__name__,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -268,6 +314,7 @@ def status(folder: Path | None = None) -> dict[str, Any]:
         "folder": str(folder),
         "documents": [{k: d[k] for k in ("source", "title", "chunks")} for d in manifest["documents"]],
         "document_count": len(manifest["documents"]),
+        "languages": language_counts(manifest["documents"]),
         "chunk_count": manifest["chunk_count"],
         "stale": is_stale(manifest),
     }

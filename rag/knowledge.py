@@ -9,6 +9,11 @@ On AWS (INDEX_BUCKET and KNOWLEDGE_TABLE set) `current()` also reads the live-ve
 RAG_POINTER_CHECK_SECONDS and in one thread at a time, and installs a newly published index in the folder
 (`rag.remote`); the manifest check above then loads it. A failed check is logged and the loaded index
 keeps serving.
+
+A question is looked up in one language's documents: the one asked for (the conversation's), else the one
+whose documents know more of its words. English passages are ranked by MiniLM, the others by
+multilingual-e5, whose similarities sit in a narrow high band: its confidence is the best score's lift
+over the question's mean similarity to all passages of the language, with its own threshold.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from rag import index as rag_index
-from rag.chunking import split_sentences
+from rag.chunking import DEFAULT_LANGUAGE, fold, split_sentences
 from rag.config import rag_settings
-from rag.embedding import Embedder, shared_embedder
+from rag.embedding import Embedder, is_multilingual, shared_embedder
 from rag.lexical import words
 from rag.remote import RemoteIndex
 
@@ -34,6 +39,8 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
 TOP_K = 3
 CANDIDATES = 20  # nearest chunks by embedding, reordered with word overlap
+# multilingual-e5 ranks a question typed without diacritics loosely: more of its nearest chunks are reordered
+MULTILINGUAL_CANDIDATES = 100
 LEXICAL_WEIGHT = 0.2
 VOCABULARY_WEIGHT = 0.1
 SENTENCE_MARGIN = 0.12  # sentences this close to the best one join the answer
@@ -46,8 +53,9 @@ class EmptyQuestion(ValueError):
 @dataclass(frozen=True)
 class Retrieval:
     hits: list[rag_index.Hit]  # best first
-    confidence: float  # the best hit's score plus the share of the question's words the documents use
+    confidence: float  # see the module's docstring
     query: np.ndarray
+    language: str  # of the documents searched
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class Answer:
     title: str  # the source document's title
     source: str
     score: float
+    language: str  # of the passage quoted
 
 
 def clean_question(question: str | None) -> str:
@@ -78,6 +87,7 @@ class Knowledge:
         self.documents_dir = documents_dir
         self.embedder = embedder or shared_embedder()
         self.min_score = rag_settings().min_score if min_score is None else min_score
+        self.multilingual_min_score = rag_settings().multilingual_min_score
         self._loaded: rag_index.KnowledgeIndex | None = None
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the manifest last checked
         self._lock = threading.Lock()
@@ -151,45 +161,75 @@ class Knowledge:
             rag_index.build(self.folder, self.documents_dir, self.embedder)
         return rag_index.load(self.folder)
 
-    def retrieve(self, question: str, k: int = TOP_K) -> Retrieval:
-        """The k best chunks: nearest by embedding, then reordered with word overlap."""
+    @staticmethod
+    def language_of(text: str, knowledge: rag_index.KnowledgeIndex) -> str:
+        """The documents' language a question of unknown language is looked up in."""
+        languages = knowledge.languages
+        if len(languages) <= 1:
+            return languages[0] if languages else DEFAULT_LANGUAGE
+        if "vi" in languages and fold(text) != text.lower():  # Vietnamese diacritics
+            return "vi"
+        shares = {lang: knowledge.lexicon.known_share(words(text, lang), lang) for lang in languages}
+        best = max(shares.values())
+        return DEFAULT_LANGUAGE if shares.get(DEFAULT_LANGUAGE) == best else max(shares, key=shares.__getitem__)
+
+    def threshold(self, language: str) -> float:
+        return self.multilingual_min_score if is_multilingual(language) else self.min_score
+
+    def retrieve(self, question: str, k: int = TOP_K, language: str | None = None) -> Retrieval:
+        """The k best chunks of one language: nearest by embedding, then reordered with word overlap."""
         text = clean_question(question)
         knowledge = self.current()
-        query = self.embedder.embed([text])[0]
-        question_words = words(text)
+        if language not in knowledge.languages:  # none given, or no documents in it
+            language = self.language_of(text, knowledge)
+        query = self.embedder.embed_query([text], language=language)[0]
+        question_words = words(text, language)
         lexicon = knowledge.lexicon
         hits = [
             rag_index.Hit(
                 hit.chunk, hit.score + LEXICAL_WEIGHT * lexicon.coverage(question_words, hit.position), hit.position
             )
-            for hit in knowledge.search(query, max(k, CANDIDATES))
+            for hit in knowledge.search(
+                query, max(k, MULTILINGUAL_CANDIDATES if is_multilingual(language) else CANDIDATES), language
+            )
         ]
         hits.sort(key=lambda hit: -hit.score)
-        confidence = hits[0].score + VOCABULARY_WEIGHT * lexicon.known_share(question_words) if hits else 0.0
-        return Retrieval(hits[:k], confidence, query)
+        if not hits:
+            confidence = 0.0
+        elif is_multilingual(language):
+            confidence = hits[0].score - knowledge.mean_similarity(query, language)
+        else:
+            confidence = hits[0].score + VOCABULARY_WEIGHT * lexicon.known_share(question_words, language)
+        return Retrieval(hits[:k], confidence, query, language)
 
-    def search(self, question: str, k: int = TOP_K) -> list[rag_index.Hit]:
-        return self.retrieve(question, k).hits
+    def search(self, question: str, k: int = TOP_K, language: str | None = None) -> list[rag_index.Hit]:
+        return self.retrieve(question, k, language).hits
 
-    def answer(self, question: str) -> Answer | None:
-        """The few most relevant sentences and their source, or None when the documents don't answer it."""
-        found = self.retrieve(question)
-        if not found.hits or found.confidence < self.min_score:
+    def answer(self, question: str, language: str | None = None, min_score: float | None = None) -> Answer | None:
+        """The few most relevant sentences and their source, or None when the documents don't answer it.
+
+        `language` is the customer's: its documents answer when the index holds any. `min_score` replaces the
+        threshold of the language looked up in.
+        """
+        found = self.retrieve(question, language=language)
+        threshold = self.threshold(found.language) if min_score is None else min_score
+        if not found.hits or found.confidence < threshold:
             return None
         best = found.hits[0]
         return Answer(
-            text=self._best_sentences(found.query, best.chunk.text),
+            text=self._best_sentences(found.query, best.chunk.text, found.language),
             title=best.chunk.title,
             source=best.chunk.source,
             score=round(found.confidence, 4),
+            language=found.language,
         )
 
-    def _best_sentences(self, query: np.ndarray, passage: str) -> str:
+    def _best_sentences(self, query: np.ndarray, passage: str, language: str) -> str:
         sentences = split_sentences(passage)
         limit = rag_settings().max_answer_chars
         if len(sentences) <= 1:
             return _cut(passage, limit)
-        scores = self.embedder.embed(sentences) @ query
+        scores = self.embedder.embed(sentences, language=language) @ query
         best = float(scores.max())
         ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
         chosen: list[int] = []

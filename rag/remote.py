@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rag.chunking import document_paths, is_document_path
+
 log = logging.getLogger(__name__)
 
 # rag.index's INDEX_FILE, CHUNKS_FILE and MANIFEST_FILE (tests/test_rag_remote.py checks), in the order
@@ -76,13 +78,13 @@ class RemoteIndex:
         return json.loads(body)
 
     def documents(self) -> dict[str, bytes]:
-        """The knowledge documents under `documents/`: file name -> content (Markdown files only)."""
+        """The knowledge documents under `documents/`: path (`parking.md`, `vi/parking.md`) -> content."""
         s3, _ = self._s3_and_dynamodb()
         found: dict[str, bytes] = {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=DOCUMENTS_PREFIX):
             for item in page.get("Contents", []):
                 name = item["Key"][len(DOCUMENTS_PREFIX) :]
-                if name.endswith(".md") and "/" not in name:
+                if is_document_path(name):
                     found[name] = s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
         return found
 
@@ -91,9 +93,10 @@ class RemoteIndex:
         documents = self.documents()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.md"):
-            old.unlink()
+        for old in document_paths(folder):
+            (folder / old).unlink()
         for name, content in documents.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(content)
         return len(documents)
 

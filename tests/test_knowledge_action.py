@@ -49,7 +49,7 @@ def test_an_unclear_message_is_answered_when_the_documents_know(index):
 
 
 def test_a_button_payload_or_empty_text_is_not_looked_up(index, monkeypatch):
-    monkeypatch.setattr(knowledge_action, "look_up", lambda question, min_score=None: pytest.fail("looked up"))
+    monkeypatch.setattr(knowledge_action, "look_up", lambda *args, **kwargs: pytest.fail("looked up"))
     assert "+84 28 3822 0000" in ask("/ask_question")
     assert "+84 28 3822 0000" in ask("   ")
 
@@ -116,3 +116,25 @@ def test_a_time_nlu_cannot_place_after_free_times_checks_that_time(clean_db):
     # without a service under discussion it stays a message not understood
     _, messages = run(ActionAnswerQuestion(), make_tracker("actually make it 11", intent="nlu_fallback", loop=None))
     assert names(messages) == ["utter_not_understood"]
+
+
+@pytest.mark.parametrize(
+    "text", ["gửi xe máy ở đâu vậy ạ?", "cho minh hoi gui xe may o dau", "de xe may cho nao v shop"]
+)
+def test_a_vietnamese_question_is_answered_from_the_vietnamese_documents(index, text):
+    _, messages = run(ActionAnswerQuestion(), make_tracker(text, loop=None, slots={"language": "vi"}))
+    assert names(messages) == ["utter_knowledge_answer"]
+    assert "Lê Lợi" in texts(messages) and "Gửi xe và đường đến spa" in texts(messages)
+
+
+def test_an_unanswerable_vietnamese_question_gets_i_dont_know(index):
+    for text in ("gia vang hom nay bao nhieu", "ai vô địch world cup 2018"):
+        _, messages = run(ActionAnswerQuestion(), make_tracker(text, loop=None, slots={"language": "vi"}))
+        assert names(messages) == ["utter_dont_know"], text
+
+
+def test_a_vietnamese_question_nlu_called_out_of_scope_is_answered_and_an_unrelated_one_declined(index):
+    tracker = make_tracker("co wifi mien phi ko?", intent="out_of_scope", loop=None, slots={"language": "vi"})
+    assert names(run(ActionOutOfScope(), tracker)[1]) == ["utter_knowledge_answer"]
+    tracker = make_tracker("có nên mua vàng lúc này không?", intent="out_of_scope", loop=None, slots={"language": "vi"})
+    assert names(run(ActionOutOfScope(), tracker)[1]) == ["utter_out_of_scope"]

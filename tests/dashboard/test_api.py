@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -290,9 +289,10 @@ def test_try_the_bot_says_when_rasa_is_down(seeded: Seeded, dashboard_token: str
 
 
 def test_knowledge_status_and_rebuild(api: Api, seeded: Seeded, index_dir):
+    from rag.chunking import document_paths
     from rag.config import rag_settings
 
-    documents = sorted(p.name for p in rag_settings().documents_dir.glob("*.md"))
+    documents = sorted(document_paths(rag_settings().documents_dir))  # English and Vietnamese
     state = api.get("/api/knowledge").json()  # the session's folder is empty until the first rebuild
     assert (state["available"], state["chunk_count"]) == (False, 0)
     assert api.get("/api/health").json()["index"]["ok"] is False
@@ -300,7 +300,9 @@ def test_knowledge_status_and_rebuild(api: Api, seeded: Seeded, index_dir):
     assert rebuilt.status_code == 200, rebuilt.text
     built = rebuilt.json()
     assert built["available"] is True and built["document_count"] == len(documents)
-    assert sorted(Path(d["source"]).name for d in built["documents"]) == documents
+    assert sorted(d["source"] for d in built["documents"]) == documents
+    english = [name for name in documents if "/" not in name]
+    assert built["languages"]["en"]["documents"] == built["languages"]["vi"]["documents"] == len(english)
     assert built["chunk_count"] == sum(d["chunks"] for d in built["documents"]) > len(documents) - 1
     assert (index_dir / "manifest.json").exists()
     now = api.get("/api/knowledge").json()
