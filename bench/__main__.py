@@ -19,6 +19,7 @@ BENCHMARKS = {
     "connector": "bench.connector_bench",  # receiver handler time, cold imports
     "dashboard_stats": "bench.dashboard_stats",  # /api/stats on 100,000 tracker events
     "archive": "bench.archive_bench",  # the nightly archive of 1,000,000 events: time and peak memory
+    "fuzz": "bench.fuzz_bench",  # generated customers against the real stack: success per class and language
 }
 
 
