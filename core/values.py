@@ -278,7 +278,7 @@ _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _WORD_DATE = re.compile(
     r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
     r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+(\d{1,2})(?:st|nd|rd|th)?\b"
-    r"|\bngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\b|\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\b",
+    r"|(?<![\d/.:])\b(\d{1,2})\s+(?:tháng|thang)\s+(\d{1,2})\b",  # "ngày 15 tháng 12", "15 thang 12"
     re.IGNORECASE,
 )
 _CLOCK = re.compile(r"(?<![\d/.:])(\d{1,2})\s*[:h]\s*(\d{2})(?!\d)|(?<![\d:])(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
@@ -300,7 +300,7 @@ def _impossible_date(text: str) -> dict[str, int] | None:
         elif m.group(3):
             day, month = int(m.group(4)), _MONTHS.index(m.group(3)[:3].lower()) + 1
         else:
-            day, month = int(m.group(5) or m.group(7)), int(m.group(6) or m.group(8))
+            day, month = int(m.group(5)), int(m.group(6))
         if not 1 <= month <= 12 or not 1 <= day <= _days_in(month, None):
             return {"day": day, "month": month}
     return None

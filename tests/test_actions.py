@@ -245,6 +245,7 @@ def test_a_date_nlu_tags_as_two_entities_is_read_whole(clean_db):
         ("31/02 at 3pm", "impossible_date"),
         ("February 30 at 2pm", "impossible_date"),
         ("25:99", "impossible_time"),
+        ("31 tháng 11 lúc 3h", "impossible_date"),
         ("2027", "year_only"),
         ("in 2027 at 3pm", "year_only"),
         ("tomorrow or friday at 3", "ambiguous"),
@@ -256,6 +257,20 @@ def test_unusable_dates_name_the_problem_and_set_nothing(clean_db, text, problem
     assert names(messages)[0] == f"utter_when_{problem}"
     rendered = said(messages)
     assert "{" not in rendered, rendered  # every value of the reply was given
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("15 tháng 12 lúc 3 giờ chiều", at(15, 15)),  # the day and month without "ngày"
+        ("8 thang 1 1h chieu", at(8, 13, month=1, year=2027)),
+        ("massage thư giãn ngày mai 10h", at(2, 10)),  # "thư giãn" (relaxing) is not Thursday
+        ("dat lich massage thu gian 2 gio ruoi chieu t2", at(7, 14, 30)),
+    ],
+)
+def test_a_date_as_written_is_the_date_read(clean_db, text, start):
+    slots, messages = run(ValidateBookingForm(), make_tracker(text, slots={"service": "Manicure"}, requested="when"))
+    assert slots["when"] == start.isoformat(), names(messages)
 
 
 def test_a_very_long_message_is_no_crash(clean_db):
