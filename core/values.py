@@ -281,7 +281,9 @@ _WORD_DATE = re.compile(
     r"|(?<![\d/.:])\b(\d{1,2})\s+(?:tháng|thang)\s+(\d{1,2})\b",  # "ngày 15 tháng 12", "15 thang 12"
     re.IGNORECASE,
 )
-_CLOCK = re.compile(r"(?<![\d/.:])(\d{1,2})\s*[:h]\s*(\d{2})(?!\d)|(?<![\d:])(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
+_ISO_BEFORE = re.compile(r"(?<![\d/.:])\d{4}\s*[-/.]\s*$")
+_DOTTED_CLOCK = re.compile(r"^\d{1,2}\.\d{2}$")
+_CLOCK = re.compile(r"(?<![\d/.:])(\d{1,2})\s*[:h]\s*(\d{2})(?!\d)|(?<![\d:.])(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\d/.:+-])(20\d{2})(?![\d/.:-])")
 _ALTERNATIVE = re.compile(r"\b(or|hoặc|hoac|hay|hay là)\b", re.IGNORECASE)
 
@@ -289,10 +291,12 @@ _ALTERNATIVE = re.compile(r"\b(or|hoặc|hoac|hay|hay là)\b", re.IGNORECASE)
 def _impossible_date(text: str) -> dict[str, int] | None:
     for m in _NUMERIC_DATE.finditer(text):
         day, month = int(m.group(1)), int(m.group(2))
-        if ":" in text[max(0, m.start() - 1) : m.start()]:
-            continue
+        if ":" in text[max(0, m.start() - 1) : m.start()] or _ISO_BEFORE.search(text[: m.start()]):
+            continue  # a clock ("10:30-11"), or the month and day of a year-first date ("2027-01-20")
+        if _DOTTED_CLOCK.match(m.group(0)) and month > 12:
+            continue  # "10.30am", "at 9.45": a time written with a dot
         impossible = _days_in(month, m.group(3)) < day or not 1 <= month <= 12 or day == 0
-        if impossible and day <= 31 and month <= 31:  # "31/02", "30/2", "12/13"; not "3/100"
+        if impossible and (day <= 31 and month <= 31 or day <= 39 and month <= 12):  # "31/02", "12/13", "32/12"
             return {"day": day, "month": month}
     for m in _WORD_DATE.finditer(text):
         if m.group(1):
@@ -318,7 +322,8 @@ def _days_in(month: int, year: str | None) -> int:
 def _impossible_time(text: str) -> str | None:
     for m in _CLOCK.finditer(text):
         if m.group(1) is not None:
-            if int(m.group(1)) > 24 or int(m.group(2)) > 59:
+            hour, minute = int(m.group(1)), int(m.group(2))
+            if hour > 24 or minute > 59 or hour == 24 and minute:  # "25:00", "9:75", "24:30"
                 return m.group(0).strip()
         elif int(m.group(3)) > 12 or int(m.group(3)) == 0:  # "13pm", "0am"
             return m.group(0).strip()

@@ -245,6 +245,8 @@ def test_a_date_nlu_tags_as_two_entities_is_read_whole(clean_db):
         ("31/02 at 3pm", "impossible_date"),
         ("February 30 at 2pm", "impossible_date"),
         ("25:99", "impossible_time"),
+        ("friday at 24:30", "impossible_time"),
+        ("32/12 at 10am", "impossible_date"),
         ("31 tháng 11 lúc 3h", "impossible_date"),
         ("2027", "year_only"),
         ("in 2027 at 3pm", "year_only"),
@@ -262,6 +264,9 @@ def test_unusable_dates_name_the_problem_and_set_nothing(clean_db, text, problem
 @pytest.mark.parametrize(
     ("text", "start"),
     [
+        ("book a manicure 2027-01-20 9 am", at(20, 9, month=1, year=2027)),  # year first: not "day 1, month 20"
+        ("manicure 2026-12-15 at 1:30pm", at(15, 13, 30)),
+        ("monday at 10.30am", at(7, 10, 30)),  # a time with a dot is not the 10th of a 30th month
         ("15 tháng 12 lúc 3 giờ chiều", at(15, 15)),  # the day and month without "ngày"
         ("8 thang 1 1h chieu", at(8, 13, month=1, year=2027)),
         ("massage thư giãn ngày mai 10h", at(2, 10)),  # "thư giãn" (relaxing) is not Thursday
