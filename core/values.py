@@ -26,6 +26,11 @@ EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-
 # a date written with separators (15.12.2026, 3/12) is never a phone number
 # digits with a letter in the middle: "0903 12a 456", "09O3 123 456"
 _LETTER_IN_NUMBER = re.compile(r"(?:\d[\s.-]?){3,}[A-Za-z](?:[\s.-]?\d){3,}")
+# a year-first date and a clock time are never part of a phone number
+_NOT_A_PHONE = re.compile(
+    r"(?<!\d)\d{4}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{1,2}(?!\d)|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{4}(?!\d)"
+    r"|(?<!\d)\d{1,2}:\d{2}(?!\d)"
+)
 _DATE_LIKE = re.compile(r"^\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?$")
 
 
@@ -72,11 +77,24 @@ def _phone_from(raw: str) -> str | None:
     return ("+" if plus else "") + digits if 8 <= len(digits) <= 15 else None
 
 
+def _phone_in(raw: str) -> str | None:
+    """The number a run of digits holds, or its longest leading groups that are one ("0903 123 456 15")."""
+    groups = re.split(r"\s+", raw)
+    for end in range(len(groups), 0, -1):
+        if len(re.sub(r"\D", "", "".join(groups[end:]))) > 2:
+            return None  # more than a stray day or hour after it: one long number, not a phone and a date
+        phone = _phone_from(" ".join(groups[:end]))
+        if phone:
+            return phone
+    return None
+
+
 def read_phone(text: str | None) -> PhoneReading:
     """The phone number in a message, or why the number written can't be one."""
     text = str(text or "")
-    candidates = [m.group(0).strip() for m in PHONE_PATTERN.finditer(text)]
-    found = [phone for raw in candidates if not _DATE_LIKE.match(raw) and (phone := _phone_from(raw))]
+    digits_only = _NOT_A_PHONE.sub(" ", text)  # "2026-12-03 at 18:30" holds no phone number
+    candidates = [m.group(0).strip() for m in PHONE_PATTERN.finditer(digits_only)]
+    found = [phone for raw in candidates if not _DATE_LIKE.match(raw) and (phone := _phone_in(raw))]
     if found:
         return PhoneReading(max(found, key=len))
     if _LETTER_IN_NUMBER.search(text):

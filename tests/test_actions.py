@@ -359,6 +359,24 @@ def test_summary_then_yes_books_and_reports_the_reference(clean_db):
     assert slots["service"] is None and slots["when"] is None
 
 
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("book mani 2026-12-03 at half past 6 in the afternoon", at(3, 18, 30)),
+        ("manicure 15/12/2026 18:30", at(15, 18, 30)),
+    ],
+)
+def test_the_digits_of_a_date_are_not_a_phone_number(clean_db, text, start):
+    slots, _ = run(ValidateBookingForm(), make_tracker(text, intent="book_appointment", slots={"service": "Manicure"}))
+    assert slots["when"] == start.isoformat() and not slots.get("phone")
+
+
+def test_a_phone_followed_by_a_date_is_still_the_phone(clean_db):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan"}
+    slots, _ = run(ValidateBookingForm(), make_tracker("0903 123 456 15/12", slots=filled, requested="phone"))
+    assert slots["phone"] == "0903123456"
+
+
 def test_no_to_the_summary_asks_what_to_change_then_stops(clean_db):
     filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan", "phone": "0903123456"}
     tracker = make_tracker(
