@@ -35,7 +35,7 @@ from actions.date_time import (
 )
 from core import bookings, db
 from core.business import business
-from core.values import clean_name, from_iso, mask_phone, read_phone
+from core.values import clean_name, from_iso, mask_phone, read_phone, read_yes_no
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,15 @@ class ValidateBookingForm(DateTimeValidation):
         if tracker.get_slot("requested_slot") == "phone" and text and not question and not self._time_changed(tracker):
             return {"phone": text}  # not a usable number: validate_phone says why
         return {}
+
+    async def extract_booking_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
+        """A plain yes or no to the summary ("ok book it", "dạ đúng rồi"), however NLU labelled it."""
+        if tracker.get_slot("requested_slot") != "booking_confirmed" or latest_intent(tracker) in ("affirm", "deny"):
+            return {}
+        answer = read_yes_no(latest_text(tracker))
+        return {} if answer is None else {"booking_confirmed": answer}
 
     def _time_changed(self, tracker: Tracker) -> bool:
         """Did this message move the date/time (e.g. "actually 4pm" at the phone prompt)?"""

@@ -251,6 +251,37 @@ def clean_name(text: str | None) -> str | None:
     return name.title() if name.islower() or name.isupper() else name
 
 
+# --- yes and no ---------------------------------------------------------------------------------------
+
+_YES = re.compile(
+    r"(?:yes|yess|yeah|yea|ya|yep|yup|y|ok|okay|okie|sure|correct|confirm|confirmed|right|perfect|great|fine"
+    r"|alright|absolutely|definitely|exactly|good|sounds good|looks good|all good|that's right|thats right"
+    r"|that's correct|thats correct|that works|go ahead|do it|book it|book that|please book|let's do it"
+    r"|lets do it|vâng|vang|dạ|da|ừ|có|co|đúng|dung|đúng rồi|dung roi|chuẩn|chuan|được|duoc|dc|đc"
+    r"|xác nhận|xac nhan|chốt|chot|đặt đi|dat di|oke|okê)"
+)
+_NO = re.compile(r"(?:no|nope|nah|n|not really|don't|dont|không|khong|ko|k0|thôi|thoi|chưa|chua)")
+_FILLER = re.compile(
+    r"(?:please|pls|plz|thanks|thank you|thx|it|that|then|now|sir|em|ạ|a|nhé|nhe|nha|nhá|luôn|luon|giúp em|giup em"
+    r"|cho em|cho mình|cho minh|mình|minh|rồi|roi|nhé bạn|the booking|and|so|oh|ah|uh|well)"
+)
+
+
+def read_yes_no(text: str | None) -> bool | None:
+    """A short reply that is only a yes ("ok book it", "yes that's right", "dạ đúng rồi") or only a no
+    ("nope", "không"), whatever else the message could be taken for; None for anything more."""
+    words = re.sub(r"[\s,.!?:;~]+", " ", str(text or "").lower()).strip()
+    if not words or len(words) > 40:
+        return None
+    for pattern, answer in ((_YES, True), (_NO, False)):
+        rest = re.sub(rf"\b{pattern.pattern}\b", " ", words)
+        rest = re.sub(rf"\b{_FILLER.pattern}\b", " ", rest).strip()
+        if not rest and re.search(rf"\b{pattern.pattern}\b", words):
+            other = _NO if answer else _YES
+            return None if re.search(rf"\b{other.pattern}\b", words) else answer
+    return None
+
+
 # --- dates and times -------------------------------------------------------------------------------
 
 

@@ -360,6 +360,27 @@ def test_summary_then_yes_books_and_reports_the_reference(clean_db):
 
 
 @pytest.mark.parametrize(
+    ("text", "intent"),
+    [("ok book it", "out_of_scope"), ("yes that's right", "nlu_fallback"), ("dạ đúng rồi", "inform"),
+     ("sure, book it", "book_appointment")],
+)  # fmt: skip
+def test_a_plain_yes_to_the_summary_books_whatever_nlu_took_it_for(clean_db, text, intent):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan", "phone": "0903123456"}
+    slots, _ = run(
+        ValidateBookingForm(), make_tracker(text, intent=intent, slots=filled, requested="booking_confirmed")
+    )
+    assert slots["booking_confirmed"] is True and slots["made_reference"].startswith("LS-")
+
+
+@pytest.mark.parametrize("text", ["yes but at 5pm", "ok, and do you have parking?", "no wait"])
+def test_a_yes_with_more_in_it_is_not_a_plain_yes(clean_db, text):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan", "phone": "0903123456"}
+    tracker = make_tracker(text, intent="out_of_scope", slots=filled, requested="booking_confirmed")
+    slots, _ = run(ValidateBookingForm(), tracker)
+    assert not slots.get("made_reference")
+
+
+@pytest.mark.parametrize(
     ("text", "start"),
     [
         ("book mani 2026-12-03 at half past 6 in the afternoon", at(3, 18, 30)),
