@@ -45,6 +45,8 @@ BOOKING_SLOTS = (
 )  # fmt: skip
 CHANGES = {"service", "when", "staff", "person_name", "phone"}
 # "with Linh", "với chị Mai": a staff member named in a sentence
+# intents under which a bare name at the name prompt is still the name ("Emma Wilson" taken for a request)
+NAME_MISREAD_AS = {"list_bookings", "out_of_scope", "check_availability", "reschedule_booking", "ask_question"}
 WITH_STAFF = re.compile(r"\b(?:with|by|from|voi|với)\s+(?:(?:chị|chi|anh|em|bạn|ban|ms|mr|mrs|miss)\.?\s+)?(\w+)", re.I)
 
 
@@ -107,7 +109,12 @@ class ValidateBookingForm(DateTimeValidation):
         return {}
 
     async def extract_person_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        """A returning customer's name and phone, in one look-up, for whichever of the two is still empty."""
+        """A bare name at the name prompt, whatever NLU took it for; else a returning customer's name and
+        phone, in one look-up, for whichever of the two is still empty."""
+        if tracker.get_slot("requested_slot") == "person_name" and latest_intent(tracker) in NAME_MISREAD_AS:
+            name = clean_name(latest_text(tracker))
+            if name and "?" not in latest_text(tracker):
+                return {"person_name": name}
         missing = [slot for slot in ("person_name", "phone") if not tracker.get_slot(slot)]
         if not missing or tracker.get_slot("requested_slot") not in (None, "service", "when", "person_name"):
             return {}

@@ -380,6 +380,22 @@ def test_a_yes_with_more_in_it_is_not_a_plain_yes(clean_db, text):
     assert not slots.get("made_reference")
 
 
+@pytest.mark.parametrize("intent", ["list_bookings", "out_of_scope", "ask_question"])
+def test_a_bare_name_at_the_name_prompt_is_the_name_whatever_nlu_took_it_for(clean_db, intent):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat()}
+    slots, _ = run(
+        ValidateBookingForm(), make_tracker("Emma Wilson", intent=intent, slots=filled, requested="person_name")
+    )
+    assert slots["person_name"] == "Emma Wilson"
+
+
+def test_a_name_that_sounds_like_a_day_is_a_name_not_a_date(clean_db):
+    filled = {"service": "Manicure", "when": at(4, 16).isoformat(), "discussed_when": at(4, 16).isoformat()}
+    tracker = make_tracker("Thu Pham", slots=filled, set_now={"person_name": "Thu Pham"}, requested="person_name")
+    slots, messages = run(ValidateBookingForm(), tracker)
+    assert slots["person_name"] == "Thu Pham" and "when" not in slots, names(messages)
+
+
 @pytest.mark.parametrize(
     ("text", "start"),
     [
