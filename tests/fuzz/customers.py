@@ -146,7 +146,8 @@ def vi_time(moment: datetime, rng: random.Random) -> str:
     h, m = moment.hour, moment.minute
     part = "sáng" if h < 12 else ("trưa" if h < 13 else ("chiều" if h < 18 else "tối"))
     h12 = h if h <= 12 else h - 12
-    forms = [f"{h}h" if not m else f"{h}h{m:02d}", f"{h}:{m:02d}"]
+    # a bare hour before opening ("7:00", "8h") is read inside opening hours (19:00, 20:00): say "sáng"
+    forms = [f"{h}h" if not m else f"{h}h{m:02d}", f"{h:02d}:{m:02d}"] if h >= 9 else [f"{h:02d}:{m:02d}"]
     forms.append(f"{h12}h {part}" if not m else f"{h12}h{m:02d} {part}")
     forms.append(f"{h12} giờ {part}" if not m else f"{h12} giờ rưỡi {part}")
     return rng.choice(forms)
