@@ -141,6 +141,9 @@ def _fuzz(figures: dict) -> list[str]:
         lines += [
             f"| {lang} | {klass} | {f['ok']}/{f['n']} | {f['rate']:.0%} |" for klass, f in figs["classes"].items()
         ]
+    for lang, figs in figures["summary"].items():
+        kinds = ", ".join(f"{kind} {n}" for kind, n in figs.get("failure_kinds", {}).items()) or "none"
+        lines.append(f"\nFailures ({lang}) by kind: {kinds}.")
     return lines
 
 

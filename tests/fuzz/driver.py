@@ -14,6 +14,7 @@ import json
 import re
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -303,8 +304,22 @@ def run_all(rasa_url: str, customers: list[Customer], reset: bool = True) -> lis
     return results
 
 
+FAILURE_KINDS = [
+    ("wrong date or time", re.compile(r"^summary does not show|^booked \S.* expected|offered .* (outside|for)")),
+    ("wrong refusal", re.compile(r"^expected utter_|instead of refusing|^refused:")),
+    ("request not understood", re.compile(r"^no question and no booking")),
+    ("time not taken", re.compile(r"^asked for the time again")),
+    ("stuck on a question", re.compile(r"times in a row|^gave up|^no booking after")),
+    ("wrong phone or email", re.compile(r"^stored (phone|email)")),
+]
+
+
+def failure_kind(reason: str) -> str:
+    return next((kind for kind, pattern in FAILURE_KINDS if pattern.search(reason)), "other")
+
+
 def summary(results: list[Result]) -> dict[str, Any]:
-    """Success rate per language and per class."""
+    """Success rate per language and per class, and the kinds of failure."""
     out: dict[str, Any] = {}
     for lang in sorted({r.language for r in results}):
         mine = [r for r in results if r.language == lang]
@@ -318,6 +333,7 @@ def summary(results: list[Result]) -> dict[str, Any]:
             "ok": sum(r.ok for r in mine),
             "rate": round(sum(r.ok for r in mine) / len(mine), 3),
             "classes": {k: {**v, "rate": round(v["ok"] / v["n"], 3)} for k, v in sorted(classes.items())},
+            "failure_kinds": dict(Counter(failure_kind(r.reason) for r in mine if not r.ok).most_common()),
         }
     return out
 
