@@ -228,7 +228,6 @@ NOT_NAME_WORDS = frozenset(
         "đổi",
         "doi",
         "hủy",
-        "huy",
     ]
 )
 

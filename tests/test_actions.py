@@ -389,6 +389,14 @@ def test_a_bare_name_at_the_name_prompt_is_the_name_whatever_nlu_took_it_for(cle
     assert slots["person_name"] == "Emma Wilson"
 
 
+@pytest.mark.parametrize("name", ["Võ Quang Huy", "Mai Nguyen", "Thu Pham"])
+def test_common_given_names_that_are_also_words_are_names(clean_db, name):
+    filled = {"service": "Manicure", "when": at(4, 16).isoformat()}
+    tracker = make_tracker(name, slots=filled, set_now={"person_name": name}, requested="person_name")
+    slots, _ = run(ValidateBookingForm(), tracker)
+    assert slots["person_name"] == name
+
+
 def test_a_name_that_sounds_like_a_day_is_a_name_not_a_date(clean_db):
     filled = {"service": "Manicure", "when": at(4, 16).isoformat(), "discussed_when": at(4, 16).isoformat()}
     tracker = make_tracker("Thu Pham", slots=filled, set_now={"person_name": "Thu Pham"}, requested="person_name")
