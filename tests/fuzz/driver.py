@@ -46,6 +46,7 @@ PROMPTS = {
     "utter_phone_letters": "phone",
     "utter_phone_too_short": "phone",
     "utter_phone_too_long": "phone",
+    "utter_time_free": "summary",  # "Friday 15:00 is free; shall I book it?" is answered like the summary
     "utter_booking_summary": "summary",
     "utter_ask_what_to_change": "summary",
 }
