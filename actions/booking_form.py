@@ -36,7 +36,7 @@ from actions.date_time import (
 )
 from core import bookings, db
 from core.business import business
-from core.values import clean_name, from_iso, mask_phone, read_phone
+from core.values import clean_name, from_iso, mask_phone, read_phone, read_yes_no
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ BOOKING_SLOTS = (
 )  # fmt: skip
 CHANGES = {"service", "when", "staff", "person_name", "phone"}
 # "with Linh", "với chị Mai": a staff member named in a sentence
+# intents under which a bare name at the name prompt is still the name ("Emma Wilson" taken for a request)
+NAME_MISREAD_AS = {"list_bookings", "out_of_scope", "check_availability", "reschedule_booking", "ask_question"}
 WITH_STAFF = re.compile(r"\b(?:with|by|from|voi|với)\s+(?:(?:chị|chi|anh|em|bạn|ban|ms|mr|mrs|miss)\.?\s+)?(\w+)", re.I)
 
 
@@ -108,7 +110,12 @@ class ValidateBookingForm(DateTimeValidation):
         return {}
 
     async def extract_person_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        """A returning customer's name and phone, in one look-up, for whichever of the two is still empty."""
+        """A bare name at the name prompt, whatever NLU took it for; else a returning customer's name and
+        phone, in one look-up, for whichever of the two is still empty."""
+        if tracker.get_slot("requested_slot") == "person_name" and latest_intent(tracker) in NAME_MISREAD_AS:
+            name = clean_name(latest_text(tracker))
+            if name and "?" not in latest_text(tracker):
+                return {"person_name": name}
         missing = [slot for slot in ("person_name", "phone") if not tracker.get_slot(slot)]
         if not missing or tracker.get_slot("requested_slot") not in (None, "service", "when", "person_name"):
             return {}
@@ -130,6 +137,15 @@ class ValidateBookingForm(DateTimeValidation):
         if tracker.get_slot("requested_slot") == "phone" and text and not question and not self._time_changed(tracker):
             return {"phone": text}  # not a usable number: validate_phone says why
         return {}
+
+    async def extract_booking_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
+        """A plain yes or no to the summary ("ok book it", "dạ đúng rồi"), however NLU labelled it."""
+        if tracker.get_slot("requested_slot") != "booking_confirmed" or latest_intent(tracker) in ("affirm", "deny"):
+            return {}
+        answer = read_yes_no(latest_text(tracker))
+        return {} if answer is None else {"booking_confirmed": answer}
 
     def _time_changed(self, tracker: Tracker) -> bool:
         """Did this message move the date/time (e.g. "actually 4pm" at the phone prompt)?"""

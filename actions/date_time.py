@@ -27,7 +27,7 @@ from actions.conversation import contact_values, entity_values, language, latest
 from core import bookings
 from core.business import Business, business
 from core.timeparse import When, combine
-from core.values import WhenReading, from_iso, mask_text, parse_when, read_phone, read_when
+from core.values import WhenReading, clean_name, from_iso, mask_text, parse_when, read_phone, read_when
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +244,8 @@ class DateTimeValidation(AskingValidation, abc.ABC):
         if requested in ("booking_ref", "owner_digits"):
             return {}
         reading = read_customer_when(text, tracker, biz)
+        if requested == "person_name" and clean_name(text) and not (reading.when and reading.when.has_time):
+            return {}  # a name is not a date: "Thu Pham" is not Thursday, "Mai" not tomorrow
         if reading.problem:
             say_reading_problem(dispatcher, reading)
             return {"when": None} if requested == "when" else {}

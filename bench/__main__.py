@@ -18,8 +18,9 @@ BENCHMARKS = {
     "rag": "bench.rag_bench",  # knowledge index build, throughput, answer latency in the action server
     "connector": "bench.connector_bench",  # receiver handler time, cold imports
     "dashboard_stats": "bench.dashboard_stats",  # /api/stats on 100,000 tracker events
-    "archive": "bench.archive_bench",
-    "load": "bench.load_bench",  # many customers at once, ours against a bare `rasa init` assistant  # the nightly archive of 1,000,000 events: time and peak memory
+    "archive": "bench.archive_bench",  # the nightly archive of 1,000,000 events: time and peak memory
+    "fuzz": "bench.fuzz_bench",  # generated customers against the real stack: success per class and language
+    "load": "bench.load_bench",  # many customers at once, ours against a bare `rasa init` assistant
 }
 
 

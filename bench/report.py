@@ -176,6 +176,28 @@ def _load(figures: dict) -> list[str]:
     return [*lines, "", _plot("load", draw)]
 
 
+def _fuzz(figures: dict) -> list[str]:
+    lines = [
+        "## Generated customers (`bench/fuzz_bench.py`)",
+        "",
+        f"`{figures['command']}`: {figures['conversations']} conversations through the REST channel, "
+        f"{figures['seconds_per_conversation']} s each; clock pinned at {figures['now']}. "
+        f"Failing transcripts: `bench/results/fuzz.json` (`failures`).",
+        "",
+        "| language | class | passed | rate |",
+        "| --- | --- | --- | --- |",
+    ]
+    for lang, figs in figures["summary"].items():
+        lines.append(f"| **{lang}** | **all** | **{figs['ok']}/{figs['n']}** | **{figs['rate']:.1%}** |")
+        lines += [
+            f"| {lang} | {klass} | {f['ok']}/{f['n']} | {f['rate']:.0%} |" for klass, f in figs["classes"].items()
+        ]
+    for lang, figs in figures["summary"].items():
+        kinds = ", ".join(f"{kind} {n}" for kind, n in figs.get("failure_kinds", {}).items()) or "none"
+        lines.append(f"\nFailures ({lang}) by kind: {kinds}.")
+    return lines
+
+
 def _generic(name: str, figures: dict) -> list[str]:
     lines = [f"## {name}", "", "| figure | value |", "| --- | --- |"]
     for key, value in figures.items():
@@ -185,7 +207,14 @@ def _generic(name: str, figures: dict) -> list[str]:
 
 
 def write() -> Path:
-    sections = {"rag": _rag, "connector": _connector, "dashboard_stats": _dashboard, "archive": _archive, "load": _load}
+    sections = {
+        "rag": _rag,
+        "connector": _connector,
+        "dashboard_stats": _dashboard,
+        "archive": _archive,
+        "fuzz": _fuzz,
+        "load": _load,
+    }
     lines = [
         "# Benchmarks",
         "",

@@ -293,6 +293,12 @@ class Business:
             start = padded.find(f" {alias} ")
             while start >= 0:
                 span = (start, start + len(alias) + 1)
+                # an alias cut off by a later one that runs past it yields: "lam mat xa" is "làm mát-xa"
+                # (do a massage), not "làm mặt" (a facial) followed by "xa"
+                cut = [t for t in taken if t[0] < span[0] < t[1] < span[1]]
+                for t in cut:
+                    taken.remove(t)
+                    found = [f for f in found if f[0] != t[0]]
                 if not any(a < span[1] and span[0] < b for a, b in taken):
                     taken.append(span)
                     before = padded[max(0, start - 24) : start]

@@ -1014,7 +1014,12 @@ def vietnamese_to_english(text: str) -> str | None:
             r"\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})(?:\s+nam\s+(\d{4}))?",
             lambda m: f" {m[1]}/{m[2]}" + (f"/{m[3]}" if m[3] else "") + " ",
         ),
+        (  # "15 tháng 12" without "ngày"
+            r"(?<![\d/.:])\b(\d{1,2})\s+thang\s+(\d{1,2})\b(?:\s+nam\s+(\d{4}))?",
+            lambda m: f" {m[1]}/{m[2]}" + (f"/{m[3]}" if m[3] else "") + " ",
+        ),
         (r"\bngay\s+(\d{1,2})\s*[/.-]\s*(\d{1,2})", r" \1/\2 "),
+        (r"\bthu gian\b", " relaxing "),  # "massage thư giãn": relaxing, not Thursday
         (r"\bngay\s+(\d{1,2})\b(?!\s*[/.-])", r" the \1th "),
         (r"\b(?:ngay kia|ngay mot|bua kia)\b", " day after tomorrow "),
         (r"\b(?:hom nay|bua nay|ngay hom nay)\b", " today "),

@@ -26,6 +26,11 @@ EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-
 # a date written with separators (15.12.2026, 3/12) is never a phone number
 # digits with a letter in the middle: "0903 12a 456", "09O3 123 456"
 _LETTER_IN_NUMBER = re.compile(r"(?:\d[\s.-]?){3,}[A-Za-z](?:[\s.-]?\d){3,}")
+# a year-first date and a clock time are never part of a phone number
+_NOT_A_PHONE = re.compile(
+    r"(?<!\d)\d{4}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{1,2}(?!\d)|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{4}(?!\d)"
+    r"|(?<!\d)\d{1,2}:\d{2}(?!\d)"
+)
 _DATE_LIKE = re.compile(r"^\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?$")
 
 
@@ -72,11 +77,24 @@ def _phone_from(raw: str) -> str | None:
     return ("+" if plus else "") + digits if 8 <= len(digits) <= 15 else None
 
 
+def _phone_in(raw: str) -> str | None:
+    """The number a run of digits holds, or its longest leading groups that are one ("0903 123 456 15")."""
+    groups = re.split(r"\s+", raw)
+    for end in range(len(groups), 0, -1):
+        if len(re.sub(r"\D", "", "".join(groups[end:]))) > 2:
+            return None  # more than a stray day or hour after it: one long number, not a phone and a date
+        phone = _phone_from(" ".join(groups[:end]))
+        if phone:
+            return phone
+    return None
+
+
 def read_phone(text: str | None) -> PhoneReading:
     """The phone number in a message, or why the number written can't be one."""
     text = str(text or "")
-    candidates = [m.group(0).strip() for m in PHONE_PATTERN.finditer(text)]
-    found = [phone for raw in candidates if not _DATE_LIKE.match(raw) and (phone := _phone_from(raw))]
+    digits_only = _NOT_A_PHONE.sub(" ", text)  # "2026-12-03 at 18:30" holds no phone number
+    candidates = [m.group(0).strip() for m in PHONE_PATTERN.finditer(digits_only)]
+    found = [phone for raw in candidates if not _DATE_LIKE.match(raw) and (phone := _phone_in(raw))]
     if found:
         return PhoneReading(max(found, key=len))
     if _LETTER_IN_NUMBER.search(text):
@@ -201,18 +219,15 @@ NOT_NAME_WORDS = frozenset(
         "chieu",
         "sáng",
         "sang",
-        "mai",
         "hôm",
         "hom",
         "nay",
         "thứ",
-        "thu",
         "tối",
         "toi",
         "đổi",
         "doi",
         "hủy",
-        "huy",
     ]
 )
 
@@ -231,6 +246,37 @@ def clean_name(text: str | None) -> str | None:
     if any(w.lower() in NOT_NAME_WORDS for w in words) or business().match_service(name):
         return None
     return name.title() if name.islower() or name.isupper() else name
+
+
+# --- yes and no ---------------------------------------------------------------------------------------
+
+_YES = re.compile(
+    r"(?:yes|yess|yeah|yea|ya|yep|yup|y|ok|okay|okie|sure|correct|confirm|confirmed|right|perfect|great|fine"
+    r"|alright|absolutely|definitely|exactly|good|sounds good|looks good|all good|that's right|thats right"
+    r"|that's correct|thats correct|that works|go ahead|do it|book it|book that|please book|let's do it"
+    r"|lets do it|vâng|vang|dạ|da|ừ|có|co|đúng|dung|đúng rồi|dung roi|chuẩn|chuan|được|duoc|dc|đc"
+    r"|xác nhận|xac nhan|chốt|chot|đặt đi|dat di|oke|okê)"
+)
+_NO = re.compile(r"(?:no|nope|nah|n|not really|don't|dont|không|khong|ko|k0|thôi|thoi|chưa|chua)")
+_FILLER = re.compile(
+    r"(?:please|pls|plz|thanks|thank you|thx|it|that|then|now|sir|em|ạ|a|nhé|nhe|nha|nhá|luôn|luon|giúp em|giup em"
+    r"|cho em|cho mình|cho minh|mình|minh|rồi|roi|nhé bạn|the booking|and|so|oh|ah|uh|well)"
+)
+
+
+def read_yes_no(text: str | None) -> bool | None:
+    """A short reply that is only a yes ("ok book it", "yes that's right", "dạ đúng rồi") or only a no
+    ("nope", "không"), whatever else the message could be taken for; None for anything more."""
+    words = re.sub(r"[\s,.!?:;~]+", " ", str(text or "").lower()).strip()
+    if not words or len(words) > 40:
+        return None
+    for pattern, answer in ((_YES, True), (_NO, False)):
+        rest = re.sub(rf"\b{pattern.pattern}\b", " ", words)
+        rest = re.sub(rf"\b{_FILLER.pattern}\b", " ", rest).strip()
+        if not rest and re.search(rf"\b{pattern.pattern}\b", words):
+            other = _NO if answer else _YES
+            return None if re.search(rf"\b{other.pattern}\b", words) else answer
+    return None
 
 
 # --- dates and times -------------------------------------------------------------------------------
@@ -278,10 +324,12 @@ _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _WORD_DATE = re.compile(
     r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
     r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+(\d{1,2})(?:st|nd|rd|th)?\b"
-    r"|\bngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\b|\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\b",
+    r"|(?<![\d/.:])\b(\d{1,2})\s+(?:tháng|thang)\s+(\d{1,2})\b",  # "ngày 15 tháng 12", "15 thang 12"
     re.IGNORECASE,
 )
-_CLOCK = re.compile(r"(?<![\d/.:])(\d{1,2})\s*[:h]\s*(\d{2})(?!\d)|(?<![\d:])(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
+_ISO_BEFORE = re.compile(r"(?<![\d/.:])\d{4}\s*[-/.]\s*$")
+_DOTTED_CLOCK = re.compile(r"^\d{1,2}\.\d{2}$")
+_CLOCK = re.compile(r"(?<![\d/.:])(\d{1,2})\s*[:h]\s*(\d{2})(?!\d)|(?<![\d:.])(\d{1,2})\s*([ap])\.?m\b", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\d/.:+-])(20\d{2})(?![\d/.:-])")
 _ALTERNATIVE = re.compile(r"\b(or|hoặc|hoac|hay|hay là)\b", re.IGNORECASE)
 
@@ -289,10 +337,12 @@ _ALTERNATIVE = re.compile(r"\b(or|hoặc|hoac|hay|hay là)\b", re.IGNORECASE)
 def _impossible_date(text: str) -> dict[str, int] | None:
     for m in _NUMERIC_DATE.finditer(text):
         day, month = int(m.group(1)), int(m.group(2))
-        if ":" in text[max(0, m.start() - 1) : m.start()]:
-            continue
+        if ":" in text[max(0, m.start() - 1) : m.start()] or _ISO_BEFORE.search(text[: m.start()]):
+            continue  # a clock ("10:30-11"), or the month and day of a year-first date ("2027-01-20")
+        if _DOTTED_CLOCK.match(m.group(0)) and month > 12:
+            continue  # "10.30am", "at 9.45": a time written with a dot
         impossible = _days_in(month, m.group(3)) < day or not 1 <= month <= 12 or day == 0
-        if impossible and day <= 31 and month <= 31:  # "31/02", "30/2", "12/13"; not "3/100"
+        if impossible and (day <= 31 and month <= 31 or day <= 39 and month <= 12):  # "31/02", "12/13", "32/12"
             return {"day": day, "month": month}
     for m in _WORD_DATE.finditer(text):
         if m.group(1):
@@ -300,7 +350,7 @@ def _impossible_date(text: str) -> dict[str, int] | None:
         elif m.group(3):
             day, month = int(m.group(4)), _MONTHS.index(m.group(3)[:3].lower()) + 1
         else:
-            day, month = int(m.group(5) or m.group(7)), int(m.group(6) or m.group(8))
+            day, month = int(m.group(5)), int(m.group(6))
         if not 1 <= month <= 12 or not 1 <= day <= _days_in(month, None):
             return {"day": day, "month": month}
     return None
@@ -318,7 +368,8 @@ def _days_in(month: int, year: str | None) -> int:
 def _impossible_time(text: str) -> str | None:
     for m in _CLOCK.finditer(text):
         if m.group(1) is not None:
-            if int(m.group(1)) > 24 or int(m.group(2)) > 59:
+            hour, minute = int(m.group(1)), int(m.group(2))
+            if hour > 24 or minute > 59 or hour == 24 and minute:  # "25:00", "9:75", "24:30"
                 return m.group(0).strip()
         elif int(m.group(3)) > 12 or int(m.group(3)) == 0:  # "13pm", "0am"
             return m.group(0).strip()

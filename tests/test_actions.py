@@ -261,6 +261,9 @@ def test_a_date_nlu_tags_as_two_entities_is_read_whole(clean_db):
         ("31/02 at 3pm", "impossible_date"),
         ("February 30 at 2pm", "impossible_date"),
         ("25:99", "impossible_time"),
+        ("friday at 24:30", "impossible_time"),
+        ("32/12 at 10am", "impossible_date"),
+        ("31 tháng 11 lúc 3h", "impossible_date"),
         ("2027", "year_only"),
         ("in 2027 at 3pm", "year_only"),
         ("tomorrow or friday at 3", "ambiguous"),
@@ -272,6 +275,23 @@ def test_unusable_dates_name_the_problem_and_set_nothing(clean_db, text, problem
     assert names(messages)[0] == f"utter_when_{problem}"
     rendered = said(messages)
     assert "{" not in rendered, rendered  # every value of the reply was given
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("book a manicure 2027-01-20 9 am", at(20, 9, month=1, year=2027)),  # year first: not "day 1, month 20"
+        ("manicure 2026-12-15 at 1:30pm", at(15, 13, 30)),
+        ("monday at 10.30am", at(7, 10, 30)),  # a time with a dot is not the 10th of a 30th month
+        ("15 tháng 12 lúc 3 giờ chiều", at(15, 15)),  # the day and month without "ngày"
+        ("8 thang 1 1h chieu", at(8, 13, month=1, year=2027)),
+        ("massage thư giãn ngày mai 10h", at(2, 10)),  # "thư giãn" (relaxing) is not Thursday
+        ("dat lich massage thu gian 2 gio ruoi chieu t2", at(7, 14, 30)),
+    ],
+)
+def test_a_date_as_written_is_the_date_read(clean_db, text, start):
+    slots, messages = run(ValidateBookingForm(), make_tracker(text, slots={"service": "Manicure"}, requested="when"))
+    assert slots["when"] == start.isoformat(), names(messages)
 
 
 def test_a_very_long_message_is_no_crash(clean_db):
@@ -353,6 +373,69 @@ def test_summary_then_yes_books_and_reports_the_reference(clean_db):
     slots, messages = run(ActionBookingDone(), make_tracker(slots={**filled, **slots}, loop=None))
     assert names(messages) == ["utter_booked"] and messages[0]["reference"] == reference
     assert slots["service"] is None and slots["when"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("ok book it", "out_of_scope"), ("yes that's right", "nlu_fallback"), ("dạ đúng rồi", "inform"),
+     ("sure, book it", "book_appointment")],
+)  # fmt: skip
+def test_a_plain_yes_to_the_summary_books_whatever_nlu_took_it_for(clean_db, text, intent):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan", "phone": "0903123456"}
+    slots, _ = run(
+        ValidateBookingForm(), make_tracker(text, intent=intent, slots=filled, requested="booking_confirmed")
+    )
+    assert slots["booking_confirmed"] is True and slots["made_reference"].startswith("LS-")
+
+
+@pytest.mark.parametrize("text", ["yes but at 5pm", "ok, and do you have parking?", "no wait"])
+def test_a_yes_with_more_in_it_is_not_a_plain_yes(clean_db, text):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan", "phone": "0903123456"}
+    tracker = make_tracker(text, intent="out_of_scope", slots=filled, requested="booking_confirmed")
+    slots, _ = run(ValidateBookingForm(), tracker)
+    assert not slots.get("made_reference")
+
+
+@pytest.mark.parametrize("intent", ["list_bookings", "out_of_scope", "ask_question"])
+def test_a_bare_name_at_the_name_prompt_is_the_name_whatever_nlu_took_it_for(clean_db, intent):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat()}
+    slots, _ = run(
+        ValidateBookingForm(), make_tracker("Emma Wilson", intent=intent, slots=filled, requested="person_name")
+    )
+    assert slots["person_name"] == "Emma Wilson"
+
+
+@pytest.mark.parametrize("name", ["Võ Quang Huy", "Mai Nguyen", "Thu Pham"])
+def test_common_given_names_that_are_also_words_are_names(clean_db, name):
+    filled = {"service": "Manicure", "when": at(4, 16).isoformat()}
+    tracker = make_tracker(name, slots=filled, set_now={"person_name": name}, requested="person_name")
+    slots, _ = run(ValidateBookingForm(), tracker)
+    assert slots["person_name"] == name
+
+
+def test_a_name_that_sounds_like_a_day_is_a_name_not_a_date(clean_db):
+    filled = {"service": "Manicure", "when": at(4, 16).isoformat(), "discussed_when": at(4, 16).isoformat()}
+    tracker = make_tracker("Thu Pham", slots=filled, set_now={"person_name": "Thu Pham"}, requested="person_name")
+    slots, messages = run(ValidateBookingForm(), tracker)
+    assert slots["person_name"] == "Thu Pham" and "when" not in slots, names(messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("book mani 2026-12-03 at half past 6 in the afternoon", at(3, 18, 30)),
+        ("manicure 15/12/2026 18:30", at(15, 18, 30)),
+    ],
+)
+def test_the_digits_of_a_date_are_not_a_phone_number(clean_db, text, start):
+    slots, _ = run(ValidateBookingForm(), make_tracker(text, intent="book_appointment", slots={"service": "Manicure"}))
+    assert slots["when"] == start.isoformat() and not slots.get("phone")
+
+
+def test_a_phone_followed_by_a_date_is_still_the_phone(clean_db):
+    filled = {"service": "Manicure", "when": at(3, 11).isoformat(), "person_name": "Lan"}
+    slots, _ = run(ValidateBookingForm(), make_tracker("0903 123 456 15/12", slots=filled, requested="phone"))
+    assert slots["phone"] == "0903123456"
 
 
 def test_no_to_the_summary_asks_what_to_change_then_stops(clean_db):

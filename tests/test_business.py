@@ -117,3 +117,9 @@ def test_nlu_synonyms_agree_with_the_business_file():
                 words = line.strip().removeprefix("- ").strip()
                 if words:
                     assert biz.match_service(words) == item["synonym"], words
+
+
+def test_an_alias_cut_off_by_a_longer_word_yields_to_it():
+    # "làm mát-xa" written without diacritics is "lam mat xa": a massage, not "làm mặt" (a facial)
+    assert business().services_mentioned("em muon lam mat xa 1 gio ruoi chieu ngay 12/12") == ["Swedish Massage"]
+    assert business().services_mentioned("cho em lam mat thu 6") == ["Classic Facial"]

@@ -310,6 +310,11 @@ VIETNAMESE_CASES = [
     ("tôi muốn đặt lịch", None),
     ("toi muon dat lich", None),
     ("đổi sang 4h chiều", exact("2026-12-01 16:00", has_date=False)),
+    ("15 tháng 12 lúc 3 giờ chiều", exact("2026-12-15 15:00")),
+    ("8 thang 1 1h chieu", exact("2027-01-08 13:00")),
+    ("trong 3 tháng", None),
+    ("massage thư giãn ngày mai", day("2026-12-02")),
+    ("dat lich massage thu gian 2 gio ruoi chieu t2", exact("2026-12-07 14:30")),
 ]
 
 
