@@ -321,6 +321,10 @@ function transcriptLine(item) {
       el("div", { class: "meta" }, el("span", { class: "intent" }, (item.intent || "no intent") + confidence(item.confidence)), ...entities, el("time", {}, when(item.at))),
     );
   }
+  if (item.kind === "bot" && !item.text && !item.image) {
+    // a payload for the connector, not a message (the handoff to a person)
+    return el("div", { class: "event detail", dataset: { kind: "bot-payload" } }, "handed to a person");
+  }
   if (item.kind === "bot") {
     const buttons = (item.buttons || []).map((b) => el("span", { class: "button-chip", title: b.payload || "" }, b.title || ""));
     return el("div", { class: "bubble bot", dataset: { kind: "bot" } },

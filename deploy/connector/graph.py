@@ -89,6 +89,10 @@ class GraphClient:
         """Handover protocol: take the conversation back (the Page's primary receiver may always)."""
         return self._call("POST", "/me/take_thread_control", json={"recipient": {"id": psid}, "metadata": metadata})
 
+    def set_messenger_profile(self, profile: dict[str, Any]) -> dict[str, Any]:
+        """The Page's Messenger profile (Get Started, persistent menu, ice breakers)."""
+        return self._call("POST", "/me/messenger_profile", json=profile)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         def once() -> dict[str, Any]:
             return self._request(method, path, **kwargs)
