@@ -48,6 +48,7 @@ class Settings:
     db_statement_timeout_ms: int
     rasa_servers: int  # Rasa servers the local stack starts (more than one share a Redis lock store)
     redis_port: int
+    handoff_quiet_hours: float  # an open handoff with no staff activity for this long goes back to the bot
 
     @property
     def logs_dir(self) -> Path:
@@ -86,6 +87,7 @@ def load_settings() -> Settings:
         db_statement_timeout_ms=env_number("DB_STATEMENT_TIMEOUT_MS", 5000),
         rasa_servers=max(1, env_number("RASA_SERVERS", 1)),
         redis_port=env_number("REDIS_PORT", 6379),
+        handoff_quiet_hours=env_number("HANDOFF_QUIET_HOURS", 12, float),
     )
 
 

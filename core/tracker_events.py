@@ -212,6 +212,17 @@ def conversation_events(sender_id: str) -> list[dict[str, Any]]:
     return rows
 
 
+@_reads(None)
+def last_customer_message(sender_id: str) -> float | None:
+    """When the customer last wrote (epoch seconds), or None: Messenger's 24-hour window counts from it."""
+    with _cursor() as cur:
+        cur.execute(
+            "SELECT max(timestamp) AS latest FROM events WHERE sender_id = %s AND type_name = 'user'", (sender_id,)
+        )
+        row = cur.fetchone()
+    return row["latest"] if row else None
+
+
 # --- the nightly archive (deploy/jobs/archive.py) ---------------------------------------------------
 
 

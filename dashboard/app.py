@@ -16,11 +16,12 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from core import bookings, db
-from dashboard import assets, conversations, health, knowledge, stats, try_bot
+from dashboard import assets, conversations, handoffs, health, knowledge, stats, try_bot
 from dashboard import bookings as booking_views
 from dashboard.auth import Unauthorized, User, Verifier, make_verifier
 from dashboard.settings import STATIC_DIR, DashboardSettings, dashboard_settings
 from deploy.connector import rasa_client
+from deploy.connector.window import OutsideWindow
 
 SECURITY_HEADERS = {
     # the page runs only its own files: no inline script, nothing from elsewhere
@@ -54,6 +55,10 @@ class TryMessage(BaseModel):
     message: str = Field(max_length=try_bot.MAX_TEXT)
 
 
+class StaffReply(BaseModel):
+    text: str = Field(min_length=1, max_length=handoffs.MAX_TEXT)
+
+
 def api_routes() -> APIRouter:
     api = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
 
@@ -85,6 +90,34 @@ def api_routes() -> APIRouter:
         if found is None:
             raise HTTPException(404, f"no conversation with sender {sender_id!r}")
         return found
+
+    @api.get("/handoffs")
+    def list_handoffs() -> dict[str, Any]:
+        return handoffs.waiting()
+
+    @api.post("/conversations/{sender_id}/reply")
+    def staff_reply(sender_id: str, body: StaffReply, user: CurrentUser, request: Request) -> dict[str, Any]:
+        try:
+            return handoffs.reply(sender_id, body.text, user.name, request.app.state.settings.rasa_url)
+        except ValueError as err:
+            raise HTTPException(400, str(err)) from err
+        except OutsideWindow as err:
+            raise HTTPException(409, f"Messenger does not allow this reply now: {err}") from err
+        except handoffs.SendFailed as err:
+            raise HTTPException(502, str(err)) from err
+        except rasa_client.RasaError as err:  # sent and recorded; the assistant's quiet time was not renewed
+            raise HTTPException(502, f"sent, but the assistant could not be told: {err}") from err
+
+    @api.post("/conversations/{sender_id}/release")
+    def release(sender_id: str, user: CurrentUser, request: Request) -> dict[str, Any]:
+        try:
+            return handoffs.release(sender_id, user.name, request.app.state.settings.rasa_url)
+        except handoffs.NoHandoff as err:
+            raise HTTPException(404, str(err)) from err
+        except rasa_client.RasaUnavailable as err:
+            raise HTTPException(503, f"the assistant is not answering: {err}") from err
+        except rasa_client.RasaError as err:
+            raise HTTPException(502, str(err)) from err
 
     @api.get("/bookings")
     def list_bookings(

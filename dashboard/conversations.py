@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core import db, tracker_events
+from core import db, handoffs, tracker_events
 from core.business import business
 from core.tracker_events import TRY_SENDER_PREFIX
 from core.values import mask_phone
 from dashboard.bookings import booking_summary
+from dashboard.handoffs import staff_lines
 
 MAX_PER_PAGE = 100
 
@@ -98,12 +99,18 @@ def transcript(sender_id: str) -> dict[str, Any] | None:
     if not rows:
         return None
     customer = db.customers_by_sender([sender_id]).get(sender_id)
+    # what staff wrote, in time order among the assistant's events, marked as staff
+    lines = [(r["timestamp"], transcript_item(r)) for r in rows]
+    lines += [(staff.pop("epoch"), staff) for staff in staff_lines(sender_id)]
+    lines.sort(key=lambda line: line[0])
+    handoff = handoffs.active_handoff(sender_id)
     return {
         "sender_id": sender_id,
         "customer_name": customer.name if customer else None,
         "customer_phone": mask_phone(customer.phone) if customer else "",
         "test": sender_id.startswith(TRY_SENDER_PREFIX),
-        "events": [transcript_item(r) for r in rows],
+        "events": [item for _, item in lines],
+        "handoff": {"reason": handoff.reason, "opened_at": _iso(handoff.opened_at.timestamp())} if handoff else None,
         "bookings": [booking_summary(b) for b in db.bookings_of_sender(sender_id)],
         "truncated": len(rows) >= tracker_events.MAX_TRANSCRIPT_EVENTS,
     }

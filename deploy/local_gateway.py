@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 
 from core.secrets import dev_values
-from deploy.connector import budget, config, orchestrator, receiver
+from deploy.connector import budget, clients, config, orchestrator, receiver
 from deploy.local_aws import provision, start_moto
 
 
@@ -237,6 +237,7 @@ class Gateway:
 def reset_caches() -> None:
     """Forget settings, secrets and clients read so far (tests change the environment between cases)."""
     config.settings.cache_clear()
+    clients.graph_client.cache_clear()
     receiver.receiver.cache_clear()
     orchestrator.orchestrator.cache_clear()
 

@@ -45,7 +45,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def clean_db(database: str) -> str:
     """The session database with no customers or bookings (the catalogue stays)."""
     with db.transaction() as cur:
-        cur.execute("TRUNCATE booking_history, bookings, customers RESTART IDENTITY CASCADE")
+        cur.execute("TRUNCATE booking_history, bookings, customers, handoffs, staff_messages RESTART IDENTITY CASCADE")
     return database
 
 

@@ -184,7 +184,9 @@ async function route() {
   if (!localStorage.getItem(TOKEN_KEY)) return showSignIn();
   $("nav").hidden = false;
   try {
+    refreshBadge();
     if (name === "conversation") await renderTranscript(argument);
+    else if (name === "inbox") await renderInbox();
     else if (name === "conversations") await renderConversations();
     else if (name === "bookings") await renderBookings();
     else if (name === "knowledge") await renderKnowledge();
@@ -319,12 +321,22 @@ function transcriptLine(item) {
       el("div", { class: "meta" }, el("span", { class: "intent" }, (item.intent || "no intent") + confidence(item.confidence)), ...entities, el("time", {}, when(item.at))),
     );
   }
+  if (item.kind === "bot" && !item.text && !item.image) {
+    // a payload for the connector, not a message (the handoff to a person)
+    return el("div", { class: "event detail", dataset: { kind: "bot-payload" } }, "handed to a person");
+  }
   if (item.kind === "bot") {
     const buttons = (item.buttons || []).map((b) => el("span", { class: "button-chip", title: b.payload || "" }, b.title || ""));
     return el("div", { class: "bubble bot", dataset: { kind: "bot" } },
       el("div", { class: "text" }, item.text || (item.image ? "[image]" : "")),
       buttons.length ? el("div", { class: "buttons" }, buttons) : null,
       el("div", { class: "meta" }, item.response ? el("span", {}, item.response) : null, el("time", {}, when(item.at))),
+    );
+  }
+  if (item.kind === "staff") {
+    return el("div", { class: "bubble staff", dataset: { kind: "staff" } },
+      el("div", { class: "text" }, item.text || ""),
+      el("div", { class: "meta" }, el("span", { class: "staff-mark" }, "staff: " + (item.author || "")), item.tag ? el("span", {}, item.tag) : null, el("time", {}, when(item.at))),
     );
   }
   let text;
@@ -352,6 +364,83 @@ async function renderTranscript(sender) {
 }
 
 $("show-details").addEventListener("change", () => $("transcript").classList.toggle("hide-details", !$("show-details").checked));
+
+// inbox: conversations a person holds
+
+function waitingText(secondsWaiting) {
+  const minutes = Math.floor(secondsWaiting / 60);
+  if (minutes < 60) return minutes + " min";
+  return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+}
+
+const REASONS = { request_human: "asked for a person", complaint: "complaint", failed: "the assistant could not help" };
+
+function showBadge(count) {
+  $("waiting-badge").textContent = String(count);
+  $("waiting-badge").classList.toggle("some", count > 0);
+}
+
+async function refreshBadge() {
+  try {
+    showBadge((await api("/api/handoffs")).count);
+  } catch (err) {
+    if (!(err instanceof SignedOut)) showError(err.message);
+  }
+}
+
+function handoffCard(handoff) {
+  const log = el("div", { class: "transcript" });
+  const input = el("input", { name: "text", autocomplete: "off", placeholder: "Reply to the customer", required: true, maxlength: 2000 });
+  const status = el("p", { class: "muted", role: "status" });
+  const form = el("form", { class: "reply-form" }, input, el("button", { type: "submit" }, "Send"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.textContent = "";
+    try {
+      const sent = await api("/api/conversations/" + encodeURIComponent(handoff.sender_id) + "/reply", { method: "POST", body: { text: input.value } });
+      input.value = "";
+      status.textContent = sent.tag ? "Sent with the " + sent.tag + " tag (more than 24 hours since the customer wrote)." : "Sent.";
+      await fillLog(handoff.sender_id, log);
+    } catch (err) {
+      if (err instanceof SignedOut) return showSignIn("Please sign in.");
+      status.textContent = err.message;
+    }
+  });
+  const release = el("button", { type: "button", class: "release" }, "Hand back to the assistant");
+  release.addEventListener("click", async () => {
+    try {
+      await api("/api/conversations/" + encodeURIComponent(handoff.sender_id) + "/release", { method: "POST", body: {} });
+      await renderInbox();
+    } catch (err) {
+      if (err instanceof SignedOut) return showSignIn("Please sign in.");
+      status.textContent = err.message;
+    }
+  });
+  const card = el("article", { class: "handoff", dataset: { sender: handoff.sender_id } },
+    el("h3", {}, el("a", { href: "#conversation/" + encodeURIComponent(handoff.sender_id) }, handoff.customer_name || handoff.sender_id)),
+    el("p", { class: "muted" }, (REASONS[handoff.reason] || handoff.reason) + " · waiting " + waitingText(handoff.waiting_seconds) + " · since " + when(handoff.opened_at)),
+    log, form, status, release,
+  );
+  fillLog(handoff.sender_id, log).catch((err) => { status.textContent = err.message; });
+  return card;
+}
+
+async function fillLog(sender, log) {
+  const data = await api("/api/conversations/" + encodeURIComponent(sender));
+  const lines = data.events.filter((e) => ["user", "bot", "staff"].includes(e.kind)).slice(-12);
+  log.replaceChildren(...lines.map(transcriptLine).filter(Boolean));
+  log.scrollTop = log.scrollHeight;
+}
+
+async function renderInbox() {
+  showPage("inbox");
+  const data = await api("/api/handoffs");
+  showBadge(data.count);
+  $("inbox-empty").hidden = data.count > 0;
+  $("inbox-list").replaceChildren(...data.items.map(handoffCard));
+}
+
+$("inbox-refresh").addEventListener("click", () => route());
 
 // bookings
 

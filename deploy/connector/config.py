@@ -15,6 +15,7 @@ from core.settings import env_number, env_text
 from core.settings import load_settings as load_app_settings
 
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+PAGE_INBOX_APP_ID = "263902037430900"  # Meta's Page inbox (Meta Business Suite) in the handover protocol
 
 
 class ConfigError(RuntimeError):
@@ -40,6 +41,9 @@ class ConnectorSettings:
     profile_ttl_seconds: int
     idempotency_ttl_seconds: int
     secrets_max_age: int
+    handoff_app_id: str  # the app a handoff passes the thread to
+    handoff_topic_arn: str  # SNS topic telling staff about a handoff; empty: a log line only
+    handoff_seconds: int  # how long the handoff flag lives without news (the quiet time)
 
 
 def load_settings() -> ConnectorSettings:
@@ -60,6 +64,9 @@ def load_settings() -> ConnectorSettings:
         profile_ttl_seconds=env_number("PROFILE_TTL_SECONDS", 7 * 24 * 3600, int),
         idempotency_ttl_seconds=env_number("IDEMPOTENCY_TTL_SECONDS", 2 * 24 * 3600, int),
         secrets_max_age=env_number("SECRETS_MAX_AGE", 300, int),
+        handoff_app_id=env_text("HANDOFF_TARGET_APP_ID", PAGE_INBOX_APP_ID),
+        handoff_topic_arn=env_text("HANDOFF_TOPIC_ARN"),
+        handoff_seconds=int(load_app_settings().handoff_quiet_hours * 3600),
     )
 
 

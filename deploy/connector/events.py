@@ -106,6 +106,9 @@ class MessagingEvent(_Lenient):
     delivery: dict[str, Any] | None = None
     read: dict[str, Any] | None = None
     reaction: dict[str, Any] | None = None
+    # the handover protocol: the thread was passed to this app, or taken from it
+    pass_thread_control: dict[str, Any] | None = None
+    take_thread_control: dict[str, Any] | None = None
 
 
 class Entry(_Lenient):
@@ -113,6 +116,8 @@ class Entry(_Lenient):
     time: int = 0
     # validated one by one, so one malformed event does not lose the rest of the batch
     messaging: list[Any] = Field(default_factory=list)
+    # what the customer wrote while another app (the Page inbox) holds the thread
+    standby: list[Any] = Field(default_factory=list)
 
 
 class WebhookBody(_Lenient):
@@ -129,7 +134,8 @@ DEDUPLICATION_ID = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~
 class ChatMessage(_Lenient):
     """One customer message on the FIFO queue: what the orchestrator answers."""
 
-    kind: Literal["text", "payload", "unsupported"]
+    # "handback": the thread came back to this app (the inbox passed it back); the bot takes over again
+    kind: Literal["text", "payload", "unsupported", "handback"]
     psid: str
     page_id: str
     mid: str  # the message id, or a stable hash for a postback without one; the idempotency key
@@ -142,6 +148,11 @@ class ChatMessage(_Lenient):
         if DEDUPLICATION_ID.match(self.mid):
             return self.mid
         return hashlib.sha256(self.mid.encode("utf-8")).hexdigest()
+
+
+def handback_key(psid: str, timestamp: int) -> str:
+    """A stable id for a thread passed back (such events carry no mid)."""
+    return "hb_" + hashlib.sha256(f"{psid}|{timestamp}|handback".encode()).hexdigest()
 
 
 def postback_key(psid: str, timestamp: int, payload: str) -> str:

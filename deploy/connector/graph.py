@@ -116,6 +116,19 @@ class GraphClient:
         name = profile.get("first_name")
         return name.strip() or None if isinstance(name, str) else None
 
+    def pass_thread_control(self, psid: str, target_app_id: str, metadata: str = "") -> dict[str, Any]:
+        """Handover protocol: give the conversation to another app (the Page inbox by default)."""
+        body = {"recipient": {"id": psid}, "target_app_id": target_app_id, "metadata": metadata}
+        return self._call("POST", "/me/pass_thread_control", json=body)
+
+    def take_thread_control(self, psid: str, metadata: str = "") -> dict[str, Any]:
+        """Handover protocol: take the conversation back (the Page's primary receiver may always)."""
+        return self._call("POST", "/me/take_thread_control", json={"recipient": {"id": psid}, "metadata": metadata})
+
+    def set_messenger_profile(self, profile: dict[str, Any]) -> dict[str, Any]:
+        """The Page's Messenger profile (Get Started, persistent menu, ice breakers)."""
+        return self._call("POST", "/me/messenger_profile", json=profile)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         def once() -> dict[str, Any]:
             return self._request(method, path, **kwargs)

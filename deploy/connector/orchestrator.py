@@ -34,7 +34,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, Json
 
-from deploy.connector import config, rasa_client
+from deploy.connector import config, handover, rasa_client
 from deploy.connector.budget import Clock, OutOfTime, StepTimes, step_times
 from deploy.connector.events import ChatMessage
 from deploy.connector.graph import (
@@ -82,7 +82,11 @@ class ChatOrchestrator:
         max_receive_count: int,
         idempotency_ttl_seconds: int = 2 * 24 * 3600,
         steps: StepTimes | None = None,
+        handover: handover.Handover | None = None,
+        release: Callable[[str], None] | None = None,
     ):
+        self.handover = handover
+        self.release = release  # hands the conversation back to the assistant (Rasa runs the release action)
         self.graph = graph
         self.steps = steps or step_times(config.settings())
         self.profiles = profiles
@@ -155,6 +159,8 @@ class ChatOrchestrator:
 
     def _answer(self, message: ChatMessage, clock: Clock) -> dict[str, Any]:
         started = time.monotonic()
+        if message.kind == "handback":
+            return self._hand_back(message)
         clock.need(self.steps.graph_attempt, "seen indicator")
         self._sender_action(message.psid, "mark_seen")
         if message.kind == "unsupported":
@@ -173,8 +179,11 @@ class ChatOrchestrator:
             self.apologise(message)
             return {"replies": 0, "refused": True}
         rasa_ms = round((time.monotonic() - started) * 1000)
+        responses, handoff = handover.split(responses)
         outgoing = to_send_api_all(responses)
         sent = self._send_all(message, outgoing, clock)
+        if handoff is not None and self.handover is not None:
+            self.handover.open(message.psid, handoff)  # after the reply: then the thread is the inbox's
         logger.info(
             "answered",
             mid=message.mid,
@@ -185,6 +194,14 @@ class ChatOrchestrator:
             total_ms=round((time.monotonic() - started) * 1000),
         )
         return {"replies": sent}
+
+    def _hand_back(self, message: ChatMessage) -> dict[str, Any]:
+        """The inbox passed the thread back: the assistant takes over again and says nothing now."""
+        if self.release is not None:
+            call_with_retries(lambda: self.release(message.psid), self.rasa_policy, (rasa_client.RasaUnavailable,))
+        if self.handover is not None:
+            self.handover.released(message.psid)
+        return {"replies": 0, "handback": True}
 
     def _rasa_turn(self, message: ChatMessage, clock: Clock) -> list[dict[str, Any]]:
         # the message id lets Rasa's channel refuse a second turn of the same message (deploy/rasa_channel.py)
@@ -293,10 +310,22 @@ def orchestrator() -> ChatOrchestrator:
             conf.rasa_url, sender, text, metadata, timeout=conf.rasa_timeout, connect_timeout=conf.connect_timeout
         )
 
+    def release(sender: str) -> None:
+        rasa_client.execute_action(conf.rasa_url, sender, "action_handoff_release", timeout=conf.rasa_timeout)
+
+    handoffs = handover.Handover(
+        graph,
+        handover.HandoffFlags(conf.profiles_table),
+        handover.StaffNotifier(conf.handoff_topic_arn),
+        conf.handoff_app_id,
+        conf.handoff_seconds,
+    )
     return ChatOrchestrator(
         graph=graph,
         profiles=ProfileStore(conf.profiles_table, conf.profile_ttl_seconds),
         ask_rasa=ask_rasa,
+        handover=handoffs,
+        release=release,
         persistence=lambda: DynamoDBPersistenceLayer(table_name=conf.idempotency_table),
         rasa_policy=RetryPolicy(conf.retry_attempts, conf.retry_base_delay, conf.retry_max_delay),
         max_receive_count=conf.max_receive_count,

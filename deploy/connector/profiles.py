@@ -1,4 +1,5 @@
-"""The customer's first name, fetched once from the Graph API and cached in DynamoDB with a TTL."""
+"""The customer's first name, fetched once from the Graph API and cached in DynamoDB with a TTL (the
+conversation metadata item, which also holds the handoff state)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ class ProfileStore:
         return item.get("first_name", {}).get("S", "")
 
     def save(self, psid: str, first_name: str) -> None:
+        # an update, not a put: the item also holds the conversation's handoff state (connector.handover)
         expires = int(self.clock()) + self.ttl_seconds
-        item = {"psid": {"S": psid}, "first_name": {"S": first_name}, PROFILES.ttl_attribute: {"N": str(expires)}}
-        self.client.put_item(TableName=self.table_name, Item=item)
+        self.client.update_item(
+            TableName=self.table_name,
+            Key={"psid": {"S": psid}},
+            UpdateExpression=f"SET first_name = :name, {PROFILES.ttl_attribute} = :expires",
+            ExpressionAttributeValues={":name": {"S": first_name}, ":expires": {"N": str(expires)}},
+        )

@@ -16,7 +16,15 @@ from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from deploy.connector import config, signature
-from deploy.connector.events import ChatMessage, Entry, HttpApiEvent, MessagingEvent, WebhookBody, postback_key
+from deploy.connector.events import (
+    ChatMessage,
+    Entry,
+    HttpApiEvent,
+    MessagingEvent,
+    WebhookBody,
+    handback_key,
+    postback_key,
+)
 from deploy.connector.queue import MessageQueue
 
 logger = Logger(service="messenger-connector", child=True)
@@ -57,6 +65,8 @@ def to_chat_message(event: MessagingEvent, page_id: str) -> ChatMessage | None:
     if event.postback is not None and event.postback.payload:
         mid = event.postback.mid or postback_key(psid, event.timestamp, event.postback.payload)
         return ChatMessage(kind="payload", mid=mid, text=event.postback.payload, **common)
+    if event.pass_thread_control is not None:  # only the new owner hears of a pass: the thread is ours again
+        return ChatMessage(kind="handback", mid=handback_key(psid, event.timestamp), **common)
     return None  # deliveries, reads, reactions, opt-ins, referrals...
 
 
@@ -70,7 +80,8 @@ def extract_messages(body: WebhookBody) -> list[ChatMessage]:
         except ValidationError:
             logger.warning("malformed entry skipped")
             continue
-        for raw_event in entry.messaging:
+        # standby: written while the Page inbox holds the thread; into the transcript, the assistant stays quiet
+        for raw_event in [*entry.messaging, *entry.standby]:
             try:
                 event = MessagingEvent.model_validate(raw_event)
             except ValidationError:

@@ -24,20 +24,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from core import db, responses
 from core.business import Business, business
-from deploy.connector import config
+from deploy.connector.clients import graph_client
 from deploy.connector.graph import GraphAuthRefused, GraphClient, GraphRejected, GraphUnavailable, GraphUncertain
+from deploy.connector.window import Purpose, decide
 from deploy.jobs.config import use_database_secret
 
 logger = Logger(service="lotus-jobs", child=True)
 
-MESSAGE_TAG = "CONFIRMED_EVENT_UPDATE"
 WINDOW_START = timedelta(hours=23)
 WINDOW_END = timedelta(hours=25)
 ACTOR = "reminder"
@@ -73,12 +72,6 @@ def reminder_text(booking: db.Booking, biz: Business) -> str:
     )
 
 
-@lru_cache(maxsize=1)
-def graph_client() -> GraphClient:
-    """The connector's Graph API client, from the connector's settings and the Messenger secret."""
-    return config.graph_client(config.settings())
-
-
 def send_due_reminders(graph: GraphClient, now: datetime | None = None) -> RunSummary:
     """Message every due booking once; see the module's docstring for what a failure does."""
     biz = business()
@@ -93,12 +86,13 @@ def send_due_reminders(graph: GraphClient, now: datetime | None = None) -> RunSu
                 if claim is None:
                     break
                 claimed = claim.booking
+                how = decide(Purpose.REMINDER, None, now)  # the messaging window's rule for reminders
                 try:
                     graph.send_message(
                         claimed.sender_id,
                         {"text": reminder_text(claimed, biz)},
-                        messaging_type="MESSAGE_TAG",
-                        tag=MESSAGE_TAG,
+                        messaging_type=how.messaging_type,
+                        tag=how.tag,
                     )
                     claim.details.update(sent=True)
                     summary.sent.append(claimed.reference)

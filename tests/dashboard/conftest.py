@@ -28,6 +28,7 @@ from core.tracker_events import TRY_SENDER_PREFIX
 from dashboard import assets
 from deploy.connector import rasa_client
 from tests.conftest import free_port
+from tests.connector.conftest import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN, GraphStub
 from tests.dashboard import synthetic
 
 RESULTS = PROJECT_ROOT / "tests" / "results" / "dashboard"
@@ -123,10 +124,24 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def dashboard_graph() -> Iterator[GraphStub]:
+    """The Graph API stand-in the dashboard sends staff replies to."""
+    stub = GraphStub()
+    yield stub
+    stub.close()
+
+
+@pytest.fixture(scope="session")
 def dashboard(
-    database: str, stack: dict[str, str], dashboard_token: str, index_dir: Path, tmp_path_factory
+    database: str,
+    stack: dict[str, str],
+    dashboard_token: str,
+    index_dir: Path,
+    dashboard_graph: GraphStub,
+    tmp_path_factory,
 ) -> Iterator[str]:
-    """`python -m dashboard` on a free loopback port, against the session's database, Rasa and index."""
+    """`python -m dashboard` on a free loopback port, against the session's database, Rasa, index and Graph
+    API stand-in."""
     assets.ensure()
     port = free_port()
     log = tmp_path_factory.mktemp("dashboard-log") / "dashboard.log"
@@ -139,7 +154,12 @@ def dashboard(
         "RAG_INDEX_DIR": str(index_dir),
         "PYTHONPATH": str(PROJECT_ROOT),
         "HF_HUB_OFFLINE": "1",
+        "GRAPH_API_URL": dashboard_graph.url,
+        "MESSENGER_APP_SECRET": APP_SECRET,
+        "MESSENGER_VERIFY_TOKEN": VERIFY_TOKEN,
+        "MESSENGER_PAGE_TOKEN": PAGE_TOKEN,
     }
+    env.pop("MESSENGER_SECRET_NAME", None)
     for name in ("COGNITO_APP_CLIENT_ID", "COGNITO_ISSUER", "COGNITO_JWKS_URL", "COGNITO_REGION"):
         env.pop(name, None)
     python = PROJECT_ROOT / ".venv" / "app" / "bin" / "python"

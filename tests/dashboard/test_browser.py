@@ -176,3 +176,49 @@ def test_try_the_bot_round_trip(signed_in: Page, api: Api, results_dir: Path):
     page.screenshot(path=str(results_dir / "try-the-bot.png"), full_page=True)
     transcript = api.get(f"/api/conversations/{sender}").json()
     assert [e["text"] for e in transcript["events"] if e["kind"] == "user"] == ["hi"]
+
+
+def test_the_inbox_waiting_badge_reply_and_release(
+    signed_in: Page, api: Api, seeded: Seeded, stack, dashboard_graph, results_dir: Path
+):
+    from deploy.connector import rasa_client
+
+    page = signed_in
+    sender = "browser-inbox-" + seeded.try_sender[-6:]
+    rasa_client.send_message(stack["rasa_url"], sender, "hello", timeout=120)
+    rasa_client.send_message(stack["rasa_url"], sender, "I want to talk to a real person", timeout=120)
+    rasa_client.send_message(stack["rasa_url"], sender, "my pedicure yesterday was not good", timeout=120)
+    waiting = api.get("/api/handoffs").json()["count"]
+    assert sender in {h["sender_id"] for h in api.get("/api/handoffs").json()["items"]}
+
+    page.reload()
+    expect(page.locator("#waiting-badge")).to_have_text(str(waiting))
+    expect(page.locator("#waiting-badge")).to_have_class(re.compile(r"\bsome\b"))
+    page.click("nav a[data-page=inbox]")
+    card = page.locator(f"article.handoff[data-sender='{sender}']")
+    expect(card).to_contain_text("asked for a person")
+    expect(card.locator(".bubble.customer").last).to_have_text(re.compile("pedicure yesterday was not good"))
+    expect(card.locator(".bubble.bot")).not_to_have_count(0)
+    expect(card.locator("[data-kind=bot-payload]")).to_have_text("handed to a person")  # not an empty bubble
+
+    card.locator("input[name=text]").fill("Hi, this is Mai. I'm sorry to hear that: <b>what happened?</b>")
+    card.locator("button[type=submit]").click()
+    expect(card.locator("[role=status]")).to_have_text("Sent.")
+    staff = card.locator(".bubble.staff")
+    expect(staff).to_have_count(1)
+    expect(staff.locator(".text")).to_have_text("Hi, this is Mai. I'm sorry to hear that: <b>what happened?</b>")
+    expect(staff).to_contain_text("staff: staff")
+    sent = [c["json"] for c in dashboard_graph.sends(sender)]
+    assert [(m["message"]["text"], m["messaging_type"]) for m in sent] == [
+        ("Hi, this is Mai. I'm sorry to hear that: <b>what happened?</b>", "RESPONSE")
+    ]
+    page.screenshot(path=str(results_dir / "inbox.png"), full_page=True)
+
+    card.locator("button.release").click()
+    expect(page.locator(f"article.handoff[data-sender='{sender}']")).to_have_count(0)
+    expect(page.locator("#waiting-badge")).to_have_text(str(waiting - 1))
+    assert sender not in {h["sender_id"] for h in api.get("/api/handoffs").json()["items"]}
+    # the transcript marks the staff reply
+    page.goto(api.base + f"/#conversation/{sender}")
+    expect(page.locator("#transcript .bubble.staff")).to_have_count(1)
+    assert page.errors == []

@@ -688,3 +688,18 @@ def test_the_graph_auth_metric_is_the_one_the_alarm_watches(template):
         1,
         "GreaterThanOrEqualToThreshold",
     )
+
+
+def test_staff_hear_of_a_handoff_through_an_encrypted_topic_with_an_email_subscription(template):
+    topic = template["Resources"]["HandoffTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic" and topic["Properties"]["KmsMasterKeyId"] == {"Ref": "OperationsKey"}
+    subscription = template["Resources"]["HandoffEmailSubscription"]
+    assert subscription["Condition"] == "HasHandoffEmail"
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "HandoffEmail"}
+    assert template["Parameters"]["HandoffTargetAppId"]["Default"] == "263902037430900"
+    env = function_env(template, "ChatOrchestrator")
+    assert env["HANDOFF_TOPIC_ARN"] == {"Ref": "HandoffTopic"}
+    assert env["HANDOFF_TARGET_APP_ID"] == {"Ref": "HandoffTargetAppId"}
+    statements = template["Resources"]["ChatOrchestrator"]["Properties"]["Policies"][0]["Statement"]
+    assert {"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "HandoffTopic"}} in statements
