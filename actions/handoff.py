@@ -59,8 +59,22 @@ class ActionHandoff(Action):
         return [SlotSet(SLOT, time.time())]
 
 
+class ActionHandoffStaffReplied(Action):
+    """A staff member answered (run by the dashboard through the channel's control route): the quiet time
+    starts again from now. Says nothing."""
+
+    def name(self) -> str:
+        return "action_handoff_staff_replied"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if not tracker.get_slot(SLOT):
+            return [ActionExecuted("action_listen")]
+        return [SlotSet(SLOT, time.time()), ActionExecuted("action_listen")]
+
+
 class ActionHandoffRelease(Action):
-    """Back to the assistant (run by the connector or the dashboard through Rasa's API): says nothing."""
+    """Back to the assistant (run by the connector or the dashboard through the channel's control route):
+    says nothing."""
 
     def name(self) -> str:
         return "action_handoff_release"

@@ -4,7 +4,6 @@ conversation back to the assistant."""
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
 RELEASE_ACTION = "action_handoff_release"
-HANDOFF_SLOT = "handoff_active"
+STAFF_REPLIED_ACTION = "action_handoff_staff_replied"  # the quiet time starts again (actions/handoff.py)
 
 
 class NoHandoff(LookupError):
@@ -73,7 +72,7 @@ def reply(sender_id: str, text: str, author: str, rasa_url: str, now: datetime |
     )
     if handoffs.active_handoff(sender_id, now) is not None:
         # the assistant's quiet time starts again from this reply
-        rasa_client.set_slot(rasa_url, sender_id, HANDOFF_SLOT, time.time())
+        rasa_client.execute_action(rasa_url, sender_id, STAFF_REPLIED_ACTION)
     log.info("staff reply sent: sender %s, %s %s", sender_id, how.messaging_type, how.tag or "")
     return {
         "sender_id": sender_id,

@@ -9,6 +9,11 @@ without an id (the dashboard's "try the bot", `rasa shell`) run as with the plai
 The user event of a claimed turn carries the message id as its `message_id`.
 
 Runs inside the Rasa server (Python 3.10); credentials.yml names it. Its URL stays `/webhooks/rest/webhook`.
+
+`POST /webhooks/rest/control` with `{"sender": ..., "action": ...}` runs one of the handoff's control
+actions on a conversation (the inbox handed it back, a staff member replied), predicting nothing after
+it, under the conversation's lock: what the connector and the dashboard need of Rasa, without its HTTP
+API (which stays off in AWS).
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
 
 logger = logging.getLogger(__name__)
 
+# the actions the control route may run; nothing else
+CONTROL_ACTIONS = frozenset({"action_handoff_release", "action_handoff_staff_replied"})
 TABLE = "message_turns"
 KEEP_DAYS = 7  # longer than any redelivery: SQS keeps a message 4 days, the connector's records 2
 PRUNE_EVERY_SECONDS = 3600
@@ -135,6 +143,19 @@ class OncePerMessageRestInput(RestInput):
             )
 
         blueprint = super().blueprint(once)
+
+        @blueprint.route("/control", methods=["POST"])
+        async def control(request: Request) -> Any:
+            body = request.json if isinstance(request.json, dict) else {}
+            sender, action = body.get("sender"), body.get("action")
+            if not isinstance(sender, str) or not sender or action not in CONTROL_ACTIONS:
+                return response.json({"error": f"expected a sender and one of {sorted(CONTROL_ACTIONS)}"}, status=400)
+            agent = request.app.ctx.agent
+            collector = CollectingOutputChannel()
+            async with agent.lock_store.lock(sender):
+                await agent.processor.fetch_tracker_and_update_session(sender)
+                await agent.execute_action(sender, action, collector, None, 1.0)
+            return response.json({"messages": collector.messages})
 
         @blueprint.listener("before_server_start")
         async def remember_app(app: Any, _loop: Any) -> None:

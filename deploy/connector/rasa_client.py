@@ -80,10 +80,11 @@ def server_version(rasa_url: str, timeout: float = 3.0) -> str:
 
 
 def execute_action(rasa_url: str, sender: str, action: str, timeout: float = DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
-    """Run one action on a conversation (Rasa's HTTP API), predicting nothing after it; its messages."""
-    url = f"{rasa_url.rstrip('/')}/conversations/{sender}/execute"
+    """Run one of the handoff's control actions on a conversation (deploy/rasa_channel.py's control route),
+    predicting nothing after it; its messages."""
+    url = f"{rasa_url.rstrip('/')}/webhooks/rest/control"
     try:
-        response = requests.post(url, json={"name": action}, timeout=timeout)
+        response = requests.post(url, json={"sender": sender, "action": action}, timeout=timeout)
     except requests.RequestException as err:
         raise RasaUnavailable(f"Rasa unreachable at {rasa_url}: {type(err).__name__}") from err
     if response.status_code == 429 or response.status_code >= 500:
@@ -95,16 +96,3 @@ def execute_action(rasa_url: str, sender: str, action: str, timeout: float = DEF
     except (ValueError, AttributeError) as err:
         raise RasaError("Rasa answered with a body that is not a JSON object") from err
     return [m for m in messages if isinstance(m, dict)]
-
-
-def set_slot(rasa_url: str, sender: str, name: str, value: Any, timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Append a slot event to a conversation (Rasa's HTTP API); nothing is predicted or sent."""
-    url = f"{rasa_url.rstrip('/')}/conversations/{sender}/tracker/events"
-    try:
-        response = requests.post(url, json={"event": "slot", "name": name, "value": value}, timeout=timeout)
-    except requests.RequestException as err:
-        raise RasaUnavailable(f"Rasa unreachable at {rasa_url}: {type(err).__name__}") from err
-    if response.status_code == 429 or response.status_code >= 500:
-        raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
-    if response.status_code >= 400:
-        raise RasaError(f"Rasa answered HTTP {response.status_code}")

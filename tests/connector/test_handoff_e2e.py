@@ -12,7 +12,6 @@ import requests
 from core import db, handoffs, tracker_events
 from dashboard.app import create_app
 from dashboard.settings import load_dashboard_settings
-from deploy.connector import rasa_client
 from tests.connector.conftest import wait_for
 from tests.connector.test_gateway_e2e import Customer, live  # noqa: F401  (the fixture)
 from tests.dashboard.conftest import Api, serve_in_thread
@@ -100,7 +99,10 @@ def test_the_quiet_time_hands_the_conversation_back_on_its_own(live, gateway, gr
     wait_for(lambda: "still there?" in user_texts(customer.psid), timeout=60, what="the message stored")
     # 13 hours pass with nobody answering: the handoff's last activity lies before the quiet time
     thirteen_hours = 13 * 3600
-    rasa_client.set_slot(live["rasa_url"], customer.psid, "handoff_active", time.time() - thirteen_hours)
+    event = {"event": "slot", "name": "handoff_active", "value": time.time() - thirteen_hours}
+    requests.post(
+        f"{live['rasa_url']}/conversations/{customer.psid}/tracker/events", json=event, timeout=30
+    ).raise_for_status()
     with db.transaction() as cur:
         cur.execute(
             "UPDATE handoffs SET opened_at = opened_at - interval '13 hours',"

@@ -67,3 +67,22 @@ def test_messages_without_an_id_and_different_ids_each_run(stack):
     assert post(stack["rasa_url"], sender, "thanks", f"m_{uuid.uuid4().hex}")
     assert post(stack["rasa_url"], sender, "thanks", f"m_{uuid.uuid4().hex}")
     assert [e["text"] for e in user_events(stack["rasa_url"], sender)] == ["hi", "hi", "thanks", "thanks"]
+
+
+def test_the_control_route_runs_only_the_handoff_actions(stack):
+    sender = f"control-{uuid.uuid4().hex[:8]}"
+    url = f"{stack['rasa_url']}/webhooks/rest/control"
+    for body in (
+        {"sender": sender, "action": "action_restart"},
+        {"sender": sender, "action": "utter_greet"},
+        {"action": "action_handoff_release"},
+        [],
+    ):
+        assert requests.post(url, json=body, timeout=60).status_code == 400, body
+    answer = requests.post(url, json={"sender": sender, "action": "action_handoff_release"}, timeout=60)
+    assert answer.status_code == 200 and answer.json() == {"messages": []}  # runs, says nothing
+    tracker = requests.get(f"{stack['rasa_url']}/conversations/{sender}/tracker", timeout=30).json()
+    assert [e["name"] for e in tracker["events"] if e["event"] == "action"][-2:] == [
+        "action_handoff_release",
+        "action_listen",
+    ]

@@ -184,3 +184,35 @@ print("imported", handler.__name__)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"imported deploy.handlers.{handler}" in result.stdout
+
+
+def test_every_project_module_the_rasa_image_runs_imports_is_copied():
+    """The pipeline's components, the channel and the lock store, and what they import from the project."""
+    import ast
+
+    sources = copies(CONTAINERS / "rasa" / "Dockerfile")
+
+    def copied(path: Path) -> bool:
+        relative = str(path.relative_to(ROOT))
+        return any(relative == s or (s.endswith("/") and relative.startswith(s)) for s in sources)
+
+    todo = [
+        *sorted((ROOT / "components").glob("*.py")),
+        ROOT / "deploy" / "rasa_channel.py",
+        ROOT / "deploy" / "rasa_lock_store.py",
+    ]
+    seen: set[Path] = set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        assert copied(module), f"the Rasa image lacks {module.relative_to(ROOT)}"
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                if name.split(".")[0] in ("core", "deploy", "components", "actions", "rag", "dashboard", "scripts"):
+                    path = ROOT / (name.replace(".", "/") + ".py")
+                    package = ROOT / name.split(".")[0] / "__init__.py"
+                    todo += [p for p in (path, package) if p.exists()]

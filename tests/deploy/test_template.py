@@ -551,8 +551,10 @@ def test_the_load_balancer_routes_only_the_paths_in_use(template):
     for name, listener in listeners.items():
         (default,) = listener["Properties"]["DefaultActions"]
         assert default["Type"] == "fixed-response" and default["FixedResponseConfig"]["StatusCode"] == "404", name
-    rest_path = re.search(r"(/webhooks/\w+/webhook)", (ROOT / "deploy/connector/rasa_client.py").read_text())[1]
-    assert routed("RasaListener") == {(rest_path, ("POST",)), ("/", ("GET", "HEAD"))}
+    client = (ROOT / "deploy/connector/rasa_client.py").read_text()
+    rest_path = re.search(r"(/webhooks/\w+/webhook)", client)[1]
+    control_path = re.search(r"(/webhooks/\w+/control)", client)[1]
+    assert routed("RasaListener") == {(rest_path, ("POST",)), (control_path, ("POST",)), ("/", ("GET", "HEAD"))}
     assert routed("ActionServerListener") == {("/webhook", ("POST",)), ("/health", ("GET", "HEAD"))}
     groups = resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup")
     assert groups["RasaTargetGroup"]["Properties"]["HealthCheckPath"] == "/"
