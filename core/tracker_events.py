@@ -212,6 +212,19 @@ def conversation_events(sender_id: str) -> list[dict[str, Any]]:
     return rows
 
 
+@_reads(dict)
+def conversation_languages(sender_ids: list[str]) -> dict[str, str]:
+    """The language each conversation is in now: the latest value of its `language` slot."""
+    with _cursor() as cur:
+        cur.execute(
+            "SELECT DISTINCT ON (sender_id) sender_id, data::jsonb ->> 'value' AS language FROM events"
+            " WHERE sender_id = ANY(%s) AND type_name = 'slot' AND data::jsonb ->> 'name' = 'language'"
+            " ORDER BY sender_id, id DESC",
+            (list(sender_ids),),
+        )
+        return {row["sender_id"]: row["language"] for row in cur.fetchall() if row["language"]}
+
+
 @_reads(None)
 def last_customer_message(sender_id: str) -> float | None:
     """When the customer last wrote (epoch seconds), or None: Messenger's 24-hour window counts from it."""

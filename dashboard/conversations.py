@@ -28,6 +28,7 @@ def page(search: str | None = None, page_number: int = 1, per_page: int = 25) ->
     search = (search or "").strip() or None
     rows, total = tracker_events.list_conversations(search, per_page, (page_number - 1) * per_page)
     customers = db.customers_by_sender([r["sender_id"] for r in rows]) if rows else {}
+    languages = tracker_events.conversation_languages([r["sender_id"] for r in rows]) if rows else {}
     items = []
     for row in rows:
         customer = customers.get(row["sender_id"])
@@ -41,6 +42,7 @@ def page(search: str | None = None, page_number: int = 1, per_page: int = 25) ->
                 "last_intent": row["last_intent"],
                 "customer_name": customer.name if customer else None,
                 "customer_phone": mask_phone(customer.phone) if customer else "",
+                "language": languages.get(row["sender_id"]) or (customer.language if customer else None),
                 "test": row["sender_id"].startswith(TRY_SENDER_PREFIX),
             }
         )

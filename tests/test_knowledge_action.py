@@ -138,3 +138,15 @@ def test_a_vietnamese_question_nlu_called_out_of_scope_is_answered_and_an_unrela
     assert names(run(ActionOutOfScope(), tracker)[1]) == ["utter_knowledge_answer"]
     tracker = make_tracker("có nên mua vàng lúc này không?", intent="out_of_scope", loop=None, slots={"language": "vi"})
     assert names(run(ActionOutOfScope(), tracker)[1]) == ["utter_out_of_scope"]
+
+
+def test_a_question_nlu_half_takes_for_where_we_are_is_answered_as_a_question(clean_db):
+    from actions.info import ActionAnswerLocation
+
+    unsure = make_tracker("is there a dress code for the sauna?", intent="ask_location", loop=None)
+    unsure.latest_message["intent"]["confidence"] = 0.64
+    assert names(run(ActionAnswerLocation(), unsure)[1]) == ["utter_dont_know"]
+    for text in ("where are you located", "dia chi spa o dau vay"):
+        sure_enough = make_tracker(text, intent="ask_location", loop=None)
+        sure_enough.latest_message["intent"]["confidence"] = 0.6
+        assert names(run(ActionAnswerLocation(), sure_enough)[1]) == ["utter_location"], text

@@ -279,6 +279,8 @@ $("days").addEventListener("change", () => route());
 
 // conversations
 
+const LANGUAGE_NAMES = { en: "English", vi: "Tiếng Việt" };
+
 async function renderConversations() {
   showPage("conversations");
   const query = new URLSearchParams({ page: state.page, per_page: state.perPage });
@@ -292,6 +294,7 @@ async function renderConversations() {
     el("td", { class: "num" }, c.messages),
     el("td", { class: "message" }, c.last_message || ""),
     el("td", {}, c.last_intent || ""),
+    el("td", { class: "language" }, LANGUAGE_NAMES[c.language] || ""),
   ));
   $("conversation-table").tBodies[0].replaceChildren(...rows);
   const pages = Math.max(1, Math.ceil(data.total / data.per_page));

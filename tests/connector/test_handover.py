@@ -33,8 +33,12 @@ def handover_calls(graph, path: str) -> list[dict]:
 
 
 def customer_messages(rasa_stub, psid: str) -> list[str]:
-    """What Rasa's REST channel was sent for the customer (not the HTTP API's calls)."""
-    return [c["json"]["message"] for c in rasa_stub.snapshot() if (c["json"] or {}).get("sender") == psid]
+    """What Rasa's REST channel was sent for the customer (not the control route's calls)."""
+    return [
+        c["json"]["message"]
+        for c in rasa_stub.snapshot()
+        if c["path"].endswith("/webhook") and (c["json"] or {}).get("sender") == psid
+    ]
 
 
 def flag(connector, psid: str) -> dict:
@@ -100,9 +104,9 @@ def test_standby_messages_reach_rasa_and_the_inbox_passing_back_releases(connect
     executed: list[dict] = []
 
     def reply(body: dict) -> object:
-        if "name" in body:  # /conversations/{id}/execute
+        if "action" in body:  # /webhooks/rest/control (deploy/rasa_channel.py)
             executed.append(body)
-            return {"tracker": {}, "messages": []}
+            return {"messages": []}
         return []  # the assistant stays quiet while a person holds the thread
 
     rasa_stub.reply = reply
@@ -120,9 +124,9 @@ def test_standby_messages_reach_rasa_and_the_inbox_passing_back_releases(connect
     handback = {"pass_thread_control": {"new_owner_app_id": "1234", "previous_owner_app_id": "263902037430900"}}
     post(gateway, psid, handback)
     wait_for(lambda: executed, what="the release action at Rasa")
-    assert executed == [{"name": "action_handoff_release"}]
-    release_calls = [c for c in rasa_stub.snapshot() if c["path"].endswith("/execute")]
-    assert [c["path"] for c in release_calls] == [f"/conversations/{psid}/execute"]
+    assert executed == [{"sender": psid, "action": "action_handoff_release"}]
+    release_calls = [c for c in rasa_stub.snapshot() if c["path"].endswith("/control")]
+    assert [c["path"] for c in release_calls] == ["/webhooks/rest/control"]
     wait_for(lambda: "handoff_reason" not in flag(connector, psid), what="the flag cleared")
     assert graph.sends(psid) == []  # nothing was said to the customer
     assert customer_messages(rasa_stub, psid) == [

@@ -151,6 +151,11 @@ def test_conversations_newest_first_paged(api: Api, seeded: Seeded):
     assert booking["customer_phone"] == "***456"
     assert booking["messages"] == len(REAL_CONVERSATIONS["booking"])
     assert booking["last_message"] == REAL_CONVERSATIONS["booking"][-1]
+    # the language the conversation is in (its `language` slot, set on every message by the assistant)
+    assert booking["language"] == "en"
+    assert all(
+        c["language"] is None for c in first["items"] if c["sender_id"] in {s["sender_id"] for s in seeded.synthetic}
+    )
 
 
 def _senders(api: Api, q: str) -> set[str]:

@@ -32,6 +32,7 @@ from dashboard.settings import Cognito, dashboard_settings
 from deploy.connector.tables import KNOWLEDGE_POINTER
 from rag import index as rag_index
 from rag import remote
+from rag.chunking import document_paths
 from rag.config import rag_settings
 from tests.connector.conftest import moto_server  # noqa: F401
 from tests.dashboard.conftest import Seeded
@@ -86,8 +87,8 @@ def deployed(
     # the operator's steps: publish the page, upload the documents, publish the first index
     assert site.main(["--bucket", site_bucket]) == 0
     s3 = boto3.client("s3")
-    for path in sorted(DOCUMENTS.glob("*.md")):
-        s3.put_object(Bucket=index_bucket, Key=remote.DOCUMENTS_PREFIX + path.name, Body=path.read_bytes())
+    for name in document_paths(DOCUMENTS):  # `aws s3 sync rag/documents ...`: both languages
+        s3.put_object(Bucket=index_bucket, Key=remote.DOCUMENTS_PREFIX + name, Body=(DOCUMENTS / name).read_bytes())
     first = remote.publish(knowledge_dir, index_bucket, pointer_table)["version"]
 
     oidc = OidcProvider(CLIENT_ID, [], {STAFF[0]: STAFF[1]})
@@ -286,7 +287,7 @@ def test_knowledge_status_comes_from_the_published_index_and_a_rebuild_publishes
     state = knowledge()
     assert (state["source"], state["version"], state["stale"]) == ("published", deployed.first_version, False)
     assert state["folder"] == f"s3://{deployed.index_bucket}/knowledge/{deployed.first_version}/"
-    assert state["document_count"] == len(list(DOCUMENTS.glob("*.md")))
+    assert state["document_count"] == len(document_paths(DOCUMENTS))
 
     # staff changed a document: the status says the index is behind
     s3 = boto3.client("s3")

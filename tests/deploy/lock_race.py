@@ -34,10 +34,10 @@ def worker(store_path: str, port: int, rounds: int, barrier, results) -> None:
             counts["turns"] += 1
 
     for n in range(rounds):
-        barrier.wait()
         try:
-            asyncio.run(turn(f"conversation-{n}"))
-        except Exception:  # LockError: the lock was deleted under a waiting turn
+            barrier.wait(timeout=30)
+            asyncio.run(asyncio.wait_for(turn(f"conversation-{n}"), timeout=30))
+        except Exception:  # LockError (the lock was deleted under a waiting turn), a turn that never got it
             counts["errors"] += 1
     results.put(counts)
 
@@ -51,7 +51,9 @@ def main() -> None:
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(processes), context.Queue()
     workers = [
-        context.Process(target=worker, args=(store_path, port, rounds, barrier, results)) for _ in range(processes)
+        # daemons: a worker stuck on a lock never keeps this process (and the test) from ending
+        context.Process(target=worker, args=(store_path, port, rounds, barrier, results), daemon=True)
+        for _ in range(processes)
     ]
     for process in workers:
         process.start()
