@@ -133,3 +133,36 @@ class ActionOutOfScope(Action):
             return []
         dispatcher.utter_message(response="utter_out_of_scope", **contact_values(biz))
         return []
+
+
+# words that ask where the spa is, in both languages (with and without diacritics)
+_PLACE = re.compile(
+    r"\b(where|address|located|location|find you|get there|get to|directions?|map|street|district|near|"
+    r"ở đâu|o dau|địa chỉ|dia chi|chỗ nào|cho nao|đường|duong|quận|quan)\b",
+    re.I,
+)
+
+
+def _unsure_it_is_about_the_place(tracker: Tracker) -> bool:
+    """NLU said "where are you?" without conviction, and the message names nothing of a place."""
+    confidence = (tracker.latest_message.get("intent") or {}).get("confidence") or 0.0
+    return confidence < 0.8 and not _PLACE.search(latest_text(tracker))
+
+
+class ActionAnswerLocation(Action):
+    def name(self) -> str:
+        return "action_answer_location"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if _unsure_it_is_about_the_place(tracker):  # "is there a dress code for the sauna?"
+            return await ActionAnswerQuestion().run(dispatcher, tracker, domain)
+        ident = business().identity
+        lang = language(tracker)
+        dispatcher.utter_message(
+            response="utter_location",
+            address=ident.address,
+            address_note=ident.note("address_note", lang),
+            phone=ident.phone,
+            phone_note=ident.note("phone_note", lang),
+        )
+        return []

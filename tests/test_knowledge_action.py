@@ -141,7 +141,7 @@ def test_a_vietnamese_question_nlu_called_out_of_scope_is_answered_and_an_unrela
 
 
 def test_a_question_nlu_half_takes_for_where_we_are_is_answered_as_a_question(clean_db):
-    from actions.info import ActionAnswerLocation
+    from actions.knowledge import ActionAnswerLocation
 
     unsure = make_tracker("is there a dress code for the sauna?", intent="ask_location", loop=None)
     unsure.latest_message["intent"]["confidence"] = 0.64
